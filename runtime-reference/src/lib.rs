@@ -1,0 +1,1 @@
+//! The reference runtime: the finished form of what the asyncling course builds.
