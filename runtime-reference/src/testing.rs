@@ -218,7 +218,8 @@ mod tests {
         let counter = CountingWaker::new();
         let waker = counter.waker();
         waker.wake_by_ref();
-        waker.clone().wake();
+        let copy = waker.clone();
+        copy.wake();
         assert_eq!(counter.count(), 2);
         assert_eq!(counter.live_wakers(), 1);
         drop(waker);
