@@ -1,1 +1,317 @@
-fn main() {}
+//! `asyncling`: the checker for the asyncling course.
+
+mod cargo;
+mod check;
+mod course;
+mod explain;
+mod output_cap;
+mod pass_cache;
+mod process;
+mod shipped;
+mod state;
+mod term;
+mod verify;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use colored::Colorize;
+
+use crate::check::{Checker, Target};
+use crate::course::Course;
+use crate::state::Store;
+
+/// Learn async Rust from the inside: exercises that fail until you make them pass.
+///
+/// Run `asyncling run` to check the current exercise, `asyncling hint` when stuck, and
+/// `asyncling verify` to check everything.
+#[derive(Parser)]
+#[command(name = "asyncling", version, propagate_version = true)]
+struct Cli {
+    /// The course folder (the one holding info.toml). Default: the current folder or a parent.
+    #[arg(long, global = true, value_name = "DIR")]
+    course: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Cmd>,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Check one exercise (the current one by default). Exits 0 when it passes.
+    Run {
+        /// The exercise's name, as `asyncling list` shows it.
+        name: Option<String>,
+    },
+    /// Show the next hint for an exercise (the current one by default).
+    Hint {
+        name: Option<String>,
+        /// Show every hint at once.
+        #[arg(long)]
+        all: bool,
+    },
+    /// List every exercise in order with its chapter and whether it is done.
+    List {
+        /// Only the exercises that are done.
+        #[arg(long, conflicts_with = "pending")]
+        done: bool,
+        /// Only the exercises still to do.
+        #[arg(long)]
+        pending: bool,
+    },
+    /// Restore an exercise as shipped. Your version is saved to a backup file first.
+    Reset { name: String },
+    /// Check every exercise in order, non-interactively (for CI). Exits 0 only when all pass.
+    Verify {
+        /// Course authors: prove every shipped exercise fails and every solution passes
+        /// (with strict clippy, against the exercise's own tests). Touches no learner file.
+        #[arg(long)]
+        solutions: bool,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "text")]
+        format: verify::Format,
+        /// Check everything again, even exercises unchanged since they last passed.
+        #[arg(long)]
+        no_cache: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match real_main(cli) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("{} {e:#}", "error:".red().bold());
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn real_main(cli: Cli) -> Result<bool> {
+    let color = term::init_color();
+    let course = match &cli.course {
+        Some(dir) => Course::load(dir)?,
+        None => Course::discover(
+            &std::env::current_dir().context("Failed to read the current folder")?,
+        )?,
+    };
+    let Some(command) = cli.command else {
+        return status(&course);
+    };
+    if !matches!(
+        command,
+        Cmd::Verify {
+            solutions: true,
+            ..
+        }
+    ) {
+        shipped::remember_all(&course)?;
+    }
+    match command {
+        Cmd::Run { name } => run(&course, name.as_deref(), color),
+        Cmd::Hint { name, all } => hint(&course, name.as_deref(), all),
+        Cmd::List { done, pending } => list(&course, done, pending),
+        Cmd::Reset { name } => reset(&course, &name),
+        Cmd::Verify {
+            solutions,
+            format,
+            no_cache,
+        } => verify::run(
+            &course,
+            &verify::Options {
+                solutions,
+                format,
+                use_cache: !no_cache,
+                color,
+            },
+        ),
+    }
+}
+
+/// Loads progress, printing a recovery warning when there was one.
+fn progress(store: &Store) -> Result<state::Progress> {
+    let (p, warning) = store.load()?;
+    if let Some(w) = warning {
+        term::warn(&w);
+    }
+    Ok(p)
+}
+
+fn pick(course: &Course, store: &Store, name: Option<&str>) -> Result<usize> {
+    match name {
+        Some(n) => course.find(n),
+        None => Ok(progress(store)?.current_index(course)),
+    }
+}
+
+fn status(course: &Course) -> Result<bool> {
+    let store = Store::new(&course.root);
+    let p = progress(&store)?;
+    let i = p.current_index(course);
+    if let Some(w) = &course.welcome_message
+        && p.done.is_empty()
+    {
+        println!("{}\n", w.trim());
+    }
+    let ex = &course.exercises[i];
+    println!(
+        "{}/{} done. Current exercise: {} ({})",
+        p.done.len(),
+        course.exercises.len(),
+        ex.name.bold(),
+        ex.path().display()
+    );
+    println!("Check it with `asyncling run`; `asyncling --help` lists every command.");
+    Ok(true)
+}
+
+fn run(course: &Course, name: Option<&str>, color: bool) -> Result<bool> {
+    let store = Store::new(&course.root);
+    let i = pick(course, &store, name)?;
+    let ex = &course.exercises[i];
+    println!("Checking {} ({})...", ex.name.bold(), ex.path().display());
+    let checker = Checker {
+        manifest: course.package_manifest(),
+        color,
+        cancel: None,
+    };
+    let outcome = checker
+        .check_all(&[Target::exercise(ex)], &|_, _| {})?
+        .pop()
+        .context("The check produced no result")?;
+    term::print_outcome(ex, &outcome);
+    let passed = outcome.passed();
+    let (p, _) = store.update(|p| {
+        if passed {
+            p.done.insert(ex.name.clone());
+            // Passing the current exercise moves the course on to the next one not done.
+            if p.current_index(course) == i {
+                let next = (i + 1..course.exercises.len())
+                    .chain(0..i)
+                    .find(|&j| !p.done.contains(&course.exercises[j].name));
+                p.current = next.map(|j| course.exercises[j].name.clone());
+            }
+        } else {
+            p.done.remove(&ex.name);
+        }
+    })?;
+    if passed {
+        match p.first_pending(course) {
+            None => {
+                if let Some(msg) = &course.final_message {
+                    println!("\n{}", msg.trim());
+                }
+            }
+            Some(_) => {
+                let next = &course.exercises[p.current_index(course)];
+                if next.chapter() != ex.chapter() {
+                    println!(
+                        "\nNew chapter: read {} first.",
+                        format!("exercises/{}/README.md", next.chapter()).underline()
+                    );
+                }
+                println!("Next: `asyncling run {}`", next.name);
+            }
+        }
+    }
+    Ok(passed)
+}
+
+fn hint(course: &Course, name: Option<&str>, all: bool) -> Result<bool> {
+    let store = Store::new(&course.root);
+    let i = pick(course, &store, name)?;
+    let ex = &course.exercises[i];
+    let total = ex.hints.len();
+    let (p, _) = store.update(|p| {
+        let shown = p.hints_shown.entry(ex.name.clone()).or_insert(0);
+        *shown = if all { total } else { (*shown + 1).min(total) };
+    })?;
+    let shown = p.hints_shown.get(&ex.name).copied().unwrap_or(1).max(1);
+    for (level, text) in ex.hints.iter().enumerate().take(shown) {
+        let head = format!("Hint {} of {total} for {}:", level + 1, ex.name);
+        let head = if level + 1 == shown {
+            head.bold()
+        } else {
+            head.dimmed()
+        };
+        println!("{head}\n{}\n", text.trim());
+    }
+    if shown < total {
+        println!("Run `asyncling hint` again for the next one.");
+    } else {
+        println!(
+            "That was the last hint. After you solve it, compare with {}.",
+            ex.solution_path().display()
+        );
+    }
+    Ok(true)
+}
+
+fn list(course: &Course, only_done: bool, only_pending: bool) -> Result<bool> {
+    let store = Store::new(&course.root);
+    let p = progress(&store)?;
+    let current = p.current_index(course);
+    let name_w = course
+        .exercises
+        .iter()
+        .map(|e| e.name.len())
+        .max()
+        .unwrap_or(4);
+    let chap_w = course
+        .exercises
+        .iter()
+        .map(|e| e.chapter().len())
+        .max()
+        .unwrap_or(7);
+    println!(
+        "   {:>3}  {:<chap_w$}  {:<name_w$}  state",
+        "#", "chapter", "name"
+    );
+    for (i, ex) in course.exercises.iter().enumerate() {
+        let done = p.is_done(&ex.name);
+        if (only_done && !done) || (only_pending && done) {
+            continue;
+        }
+        let marker = if i == current { ">" } else { " " };
+        let state = if done {
+            "done".green()
+        } else {
+            "pending".yellow()
+        };
+        println!(
+            "{marker}  {:>3}  {:<chap_w$}  {:<name_w$}  {state}",
+            i + 1,
+            ex.chapter(),
+            ex.name
+        );
+    }
+    println!(
+        "\n{}/{} done; > marks the current exercise.",
+        p.done.len(),
+        course.exercises.len()
+    );
+    Ok(true)
+}
+
+fn reset(course: &Course, name: &str) -> Result<bool> {
+    let ex = &course.exercises[course.find(name)?];
+    let store = Store::new(&course.root);
+    match shipped::reset(course, ex)? {
+        Some(backup) => println!(
+            "Restored {} as shipped. Your version was saved to {}",
+            ex.path().display(),
+            backup.display()
+        ),
+        None => println!(
+            "{} is already as shipped; nothing changed.",
+            ex.path().display()
+        ),
+    }
+    store.update(|p| {
+        p.done.remove(&ex.name);
+        p.hints_shown.remove(&ex.name);
+    })?;
+    Ok(true)
+}

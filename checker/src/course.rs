@@ -1,0 +1,419 @@
+//! The course: `info.toml` parsed and validated into an ordered list of exercises.
+//!
+//! The format is a superset of rustlings v6 (`format_version = 1`). Every problem found is reported
+//! as `file:line: message`, all of them at once, so a course author fixes them in one pass.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use serde::Deserialize;
+use toml::Spanned;
+
+pub const INFO_FILE: &str = "info.toml";
+/// Long enough for a cold test binary on a slow machine, short enough that a hang is noticed.
+pub const DEFAULT_TIMEOUT_SECS: u64 = 10;
+const MAX_TIMEOUT_SECS: u64 = 600;
+const MAX_NAME_LEN: usize = 32;
+
+/// What checking an exercise means.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// Build the file's tests and run them (the default when `test = true`).
+    Test,
+    /// Build the binary and run `main`; a non-zero exit fails (the default when `test = false`).
+    Run,
+    /// Only compile: the exercise is about making the compiler accept the code.
+    Build,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawInfo {
+    format_version: Spanned<u32>,
+    welcome_message: Option<String>,
+    final_message: Option<String>,
+    #[serde(default)]
+    exercises: Vec<Spanned<RawExercise>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawExercise {
+    name: Spanned<String>,
+    dir: Option<Spanned<String>>,
+    test: Option<bool>,
+    #[serde(default)]
+    strict_clippy: bool,
+    hint: Option<Spanned<String>>,
+    hints: Option<Spanned<Vec<String>>>,
+    #[serde(default)]
+    skip_check_unsolved: bool,
+    timeout_secs: Option<Spanned<u64>>,
+    mode: Option<Spanned<Mode>>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Exercise {
+    pub name: String,
+    pub dir: Option<String>,
+    pub mode: Mode,
+    pub strict_clippy: bool,
+    pub hints: Vec<String>,
+    pub skip_check_unsolved: bool,
+    pub timeout: Duration,
+}
+
+impl Exercise {
+    /// The learner's file, relative to the course root.
+    pub fn path(&self) -> PathBuf {
+        self.rel_in("exercises")
+    }
+
+    pub fn solution_path(&self) -> PathBuf {
+        self.rel_in("solutions")
+    }
+
+    fn rel_in(&self, top: &str) -> PathBuf {
+        let mut p = PathBuf::from(top);
+        if let Some(dir) = &self.dir {
+            p.push(dir);
+        }
+        p.push(format!("{}.rs", self.name));
+        p
+    }
+
+    /// The chapter is the exercise's folder; exercises without one share the chapter "".
+    pub fn chapter(&self) -> &str {
+        self.dir.as_deref().unwrap_or("")
+    }
+
+    pub fn solution_bin(&self) -> String {
+        format!("{}_sol", self.name)
+    }
+}
+
+#[derive(Debug)]
+pub struct Course {
+    pub root: PathBuf,
+    pub welcome_message: Option<String>,
+    pub final_message: Option<String>,
+    pub exercises: Vec<Exercise>,
+}
+
+impl Course {
+    /// Finds the course whose `info.toml` is in `start` or one of its parents.
+    pub fn discover(start: &Path) -> Result<Course> {
+        let start = start
+            .canonicalize()
+            .with_context(|| format!("Failed to open the course folder {}", start.display()))?;
+        let root = start
+            .ancestors()
+            .find(|dir| dir.join(INFO_FILE).is_file())
+            .with_context(|| {
+                format!(
+                    "Failed to find {INFO_FILE} in {} or any folder above it; run asyncling from \
+                     the course folder or pass --course <DIR>",
+                    start.display()
+                )
+            })?;
+        Course::load(root)
+    }
+
+    pub fn load(root: &Path) -> Result<Course> {
+        let info_path = root.join(INFO_FILE);
+        let text = std::fs::read_to_string(&info_path)
+            .with_context(|| format!("Failed to read {}", info_path.display()))?;
+        let course = parse(&text, root).map_err(|problems| {
+            let mut msg = String::new();
+            for (line, problem) in &problems {
+                let _ = writeln!(msg, "{}:{line}: {problem}", info_path.display());
+            }
+            anyhow::anyhow!("{}", msg.trim_end())
+        })?;
+        Ok(course)
+    }
+
+    pub fn find(&self, name: &str) -> Result<usize> {
+        match self.exercises.iter().position(|e| e.name == name) {
+            Some(i) => Ok(i),
+            None => {
+                let close: Vec<&str> = self
+                    .exercises
+                    .iter()
+                    .map(|e| e.name.as_str())
+                    .filter(|n| n.starts_with(&name[..name.len().min(3)]))
+                    .take(5)
+                    .collect();
+                if close.is_empty() {
+                    bail!("No exercise is named `{name}`; `asyncling list` shows them all")
+                }
+                bail!(
+                    "No exercise is named `{name}`; did you mean {}?",
+                    close.join(", ")
+                )
+            }
+        }
+    }
+
+    /// The manifest of the package that holds the exercise bins: `exercises/Cargo.toml` when it
+    /// exists (this course's layout), otherwise the root `Cargo.toml` (the rustlings layout).
+    pub fn package_manifest(&self) -> PathBuf {
+        let nested = self.root.join("exercises").join("Cargo.toml");
+        if nested.is_file() {
+            nested
+        } else {
+            self.root.join("Cargo.toml")
+        }
+    }
+}
+
+type Problems = Vec<(usize, String)>;
+
+fn line_of(text: &str, span: &Range<usize>) -> usize {
+    text[..span.start.min(text.len())].matches('\n').count() + 1
+}
+
+fn parse(text: &str, root: &Path) -> std::result::Result<Course, Problems> {
+    let raw: RawInfo = toml::from_str(text).map_err(|e| {
+        let line = e.span().map(|s| line_of(text, &s)).unwrap_or(1);
+        vec![(line, e.message().trim().to_string())]
+    })?;
+    let mut problems = Problems::new();
+    if *raw.format_version.get_ref() != 1 {
+        problems.push((
+            line_of(text, &raw.format_version.span()),
+            format!(
+                "format_version {} is not supported; this checker reads format_version = 1",
+                raw.format_version.get_ref()
+            ),
+        ));
+    }
+    if raw.exercises.is_empty() {
+        problems.push((1, "the course has no [[exercises]]".to_string()));
+    }
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    let mut exercises = Vec::new();
+    for table in raw.exercises {
+        let line = line_of(text, &table.span());
+        let raw = table.into_inner();
+        if let Some(ex) = exercise(raw, line, text, root, &mut seen, &mut problems) {
+            exercises.push(ex);
+        }
+    }
+    if !problems.is_empty() {
+        problems.sort_by_key(|p| p.0);
+        return Err(problems);
+    }
+    Ok(Course {
+        root: root.to_path_buf(),
+        welcome_message: raw.welcome_message,
+        final_message: raw.final_message,
+        exercises,
+    })
+}
+
+fn exercise(
+    raw: RawExercise,
+    line: usize,
+    text: &str,
+    root: &Path,
+    seen: &mut HashMap<String, usize>,
+    problems: &mut Problems,
+) -> Option<Exercise> {
+    let before = problems.len();
+    let name_line = line_of(text, &raw.name.span());
+    let name = raw.name.into_inner();
+    if let Some(why) = invalid_name(&name) {
+        problems.push((name_line, format!("exercise name `{name}` {why}")));
+    } else if let Some(first) = seen.insert(name.clone(), name_line) {
+        problems.push((
+            name_line,
+            format!("duplicate exercise name `{name}` (first used at line {first})"),
+        ));
+    }
+    let dir = raw.dir.map(|d| {
+        let dir_line = line_of(text, &d.span());
+        let dir = d.into_inner();
+        let ok = !dir.is_empty()
+            && !dir.starts_with('.')
+            && dir
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        if !ok {
+            problems.push((
+                dir_line,
+                format!(
+                    "dir `{dir}` of exercise `{name}` must be one folder name of [A-Za-z0-9_-]"
+                ),
+            ));
+        }
+        dir
+    });
+    let hints = match (raw.hint, raw.hints) {
+        (Some(h), Some(_)) => {
+            problems.push((
+                line_of(text, &h.span()),
+                format!("exercise `{name}` has both `hint` and `hints`; keep one"),
+            ));
+            Vec::new()
+        }
+        (Some(h), None) => {
+            let hint_line = line_of(text, &h.span());
+            let h = h.into_inner();
+            if h.trim().is_empty() {
+                problems.push((hint_line, format!("the hint of exercise `{name}` is empty")));
+            }
+            vec![h.trim().to_string()]
+        }
+        (None, Some(hs)) => {
+            let hints_line = line_of(text, &hs.span());
+            let hs = hs.into_inner();
+            if hs.is_empty() || hs.iter().any(|h| h.trim().is_empty()) {
+                problems.push((
+                    hints_line,
+                    format!("exercise `{name}` has an empty hint in `hints`"),
+                ));
+            }
+            hs.into_iter().map(|h| h.trim().to_string()).collect()
+        }
+        (None, None) => {
+            problems.push((
+                line,
+                format!("exercise `{name}` has no hint: add `hint = \"...\"` or `hints = [...]`"),
+            ));
+            Vec::new()
+        }
+    };
+    let timeout = match raw.timeout_secs {
+        Some(t) => {
+            let secs = *t.get_ref();
+            if !(1..=MAX_TIMEOUT_SECS).contains(&secs) {
+                problems.push((
+                    line_of(text, &t.span()),
+                    format!("timeout_secs of `{name}` must be between 1 and {MAX_TIMEOUT_SECS}"),
+                ));
+            }
+            secs
+        }
+        None => DEFAULT_TIMEOUT_SECS,
+    };
+    let mode = match (raw.mode, raw.test) {
+        (Some(m), test) => {
+            let mode = *m.get_ref();
+            if test == Some(true) && mode != Mode::Test {
+                problems.push((
+                    line_of(text, &m.span()),
+                    format!("exercise `{name}` says `test = true` but its mode is not \"test\""),
+                ));
+            }
+            mode
+        }
+        (None, Some(false)) => Mode::Run,
+        (None, _) => Mode::Test,
+    };
+    let ex = Exercise {
+        name,
+        dir,
+        mode,
+        strict_clippy: raw.strict_clippy,
+        hints,
+        skip_check_unsolved: raw.skip_check_unsolved,
+        timeout: Duration::from_secs(timeout),
+    };
+    if problems.len() == before {
+        for (what, path) in [("exercise", ex.path()), ("solution", ex.solution_path())] {
+            if !root.join(&path).is_file() {
+                problems.push((
+                    line,
+                    format!(
+                        "the {what} file of `{}` is missing: {}",
+                        ex.name,
+                        path.display()
+                    ),
+                ));
+            }
+        }
+    }
+    (problems.len() == before).then_some(ex)
+}
+
+fn invalid_name(name: &str) -> Option<&'static str> {
+    if name.is_empty() {
+        Some("is empty")
+    } else if name.len() > MAX_NAME_LEN {
+        Some("is longer than 32 characters")
+    } else if !name
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+    {
+        Some("may only use a-z, 0-9 and _")
+    } else if name.ends_with("_sol") {
+        Some("may not end in `_sol` (that suffix names solution bins)")
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn problems(text: &str) -> Problems {
+        parse(text, Path::new("/nonexistent")).unwrap_err()
+    }
+
+    #[test]
+    fn syntax_error_names_its_line() {
+        let p = problems("format_version = 1\n\n[[exercises]]\nname = \"a\nhint = \"x\"\n");
+        assert_eq!(p[0].0, 4, "{p:?}");
+    }
+
+    #[test]
+    fn unknown_key_names_its_line() {
+        let p = problems(
+            "format_version = 1\n[[exercises]]\nname = \"a\"\nhint = \"x\"\ntset = true\n",
+        );
+        assert_eq!(p[0].0, 5, "{p:?}");
+        assert!(p[0].1.contains("tset"), "{p:?}");
+    }
+
+    #[test]
+    fn duplicate_names_point_at_both() {
+        let text = "format_version = 1\n[[exercises]]\nname = \"a\"\nhint = \"x\"\n\
+                    [[exercises]]\nname = \"a\"\nhint = \"y\"\n";
+        let p = problems(text);
+        assert!(
+            p.iter().any(|(l, m)| *l == 6 && m.contains("line 3")),
+            "{p:?}"
+        );
+    }
+
+    #[test]
+    fn empty_hint_and_bad_name_are_errors() {
+        let text = "format_version = 1\n[[exercises]]\nname = \"Bad-Name\"\nhint = \"x\"\n\
+                    [[exercises]]\nname = \"ok\"\nhints = [\"a\", \" \"]\n";
+        let p = problems(text);
+        assert!(p.iter().any(|(l, m)| *l == 3 && m.contains("a-z")), "{p:?}");
+        assert!(
+            p.iter().any(|(l, m)| *l == 7 && m.contains("empty hint")),
+            "{p:?}"
+        );
+    }
+
+    #[test]
+    fn missing_files_are_reported_at_the_exercise() {
+        let p = problems(
+            "format_version = 1\n[[exercises]]\nname = \"a\"\ndir = \"d\"\nhint = \"x\"\n",
+        );
+        assert!(
+            p.iter()
+                .any(|(l, m)| *l == 2 && m.contains("exercises/d/a.rs")),
+            "{p:?}"
+        );
+    }
+}

@@ -1,0 +1,125 @@
+//! Plain-words explanations added under the compiler's own output for the errors every async
+//! learner meets, and for a check that hung.
+
+use crate::cargo::Diagnostic;
+
+struct Known {
+    /// Does this diagnostic show the problem?
+    matches: fn(&Diagnostic) -> bool,
+    title: &'static str,
+    text: &'static str,
+}
+
+const KNOWN: &[Known] = &[
+    Known {
+        matches: |d| {
+            d.message.contains("cannot be sent between threads safely")
+                || d.rendered.contains("future is not `Send`")
+        },
+        title: "The future is not `Send`",
+        text: "A multi-threaded executor may move a task to another thread at any `.await`, so \
+               everything the future keeps alive across an `.await` must be `Send`. An `Rc`, a \
+               `RefCell` borrow or a `std::sync::MutexGuard` held over an `.await` makes the whole \
+               future `!Send`. Drop the value (or end its scope with a block) before the `.await`, \
+               or use `Arc` / `tokio::sync::Mutex` instead. The compiler's note \"has type ... which \
+               is not `Send`\" names the culprit and \"await occurs here\" shows where it is held.",
+    },
+    Known {
+        matches: |d| {
+            matches!(
+                d.code.as_deref(),
+                Some("E0597" | "E0373" | "E0521" | "E0716")
+            ) && (d.rendered.contains("'static") || d.rendered.contains("may outlive"))
+        },
+        title: "A spawned task must own what it uses (`'static`)",
+        text: "`spawn` may run the task after the current function has returned, so the task cannot \
+               borrow the caller's local variables. Move ownership into the task instead: an \
+               `async move` block, a clone of an `Arc`, or an owned `String`/`Vec` rather than a \
+               reference. If the work really must borrow, await it in place (or use a scoped API) \
+               instead of spawning it.",
+    },
+    Known {
+        matches: |d| d.message.contains("Unpin") || d.rendered.contains("cannot be unpinned"),
+        title: "`Unpin` is not satisfied",
+        text: "`Future::poll` takes `Pin<&mut Self>`. `Pin::new` and `.get_mut()` only work for \
+               types that are `Unpin` (safe to move after being polled); an `async` block or a \
+               struct with `PhantomPinned` is not. Pin it first: `std::pin::pin!(fut)` on the stack \
+               or `Box::pin(fut)` on the heap, then poll `fut.as_mut()`. Inside your own combinator, \
+               project the pin to the field instead of moving the field out.",
+    },
+];
+
+/// Explanations for the build errors of one exercise, each once.
+pub fn for_build(diagnostics: &[Diagnostic]) -> Vec<String> {
+    KNOWN
+        .iter()
+        .filter(|k| diagnostics.iter().any(|d| d.is_error() && (k.matches)(d)))
+        .map(|k| format!("{}: {}", k.title, k.text))
+        .collect()
+}
+
+/// What a hang means in async code, naming the tests that never finished.
+pub fn for_hang(name: &str, secs: u64, unfinished: &[String]) -> String {
+    let which = if unfinished.is_empty() {
+        String::new()
+    } else {
+        format!("Still running when stopped: {}.\n", unfinished.join(", "))
+    };
+    format!(
+        "`{name}` was still running after {secs} s and was stopped (every process it started was \
+         killed).\n{which}In async code a hang almost always means one of two things:\n\
+         - a future returned `Poll::Pending` without arranging for its waker to be called, so \
+         nothing ever polls it again (store `cx.waker().clone()` where the event will fire, and \
+         call `wake()` there);\n\
+         - a task is waiting on a channel whose senders are never dropped, or on a lock or \
+         notification that nothing releases.\n\
+         If the exercise really needs longer, its `timeout_secs` in info.toml can be raised."
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn diag(code: Option<&str>, message: &str, rendered: &str) -> Diagnostic {
+        Diagnostic {
+            level: "error".into(),
+            code: code.map(String::from),
+            rendered: rendered.into(),
+            file: None,
+            line: None,
+            message: message.into(),
+        }
+    }
+
+    #[test]
+    fn not_send_is_explained() {
+        let d = diag(
+            Some("E0277"),
+            "`Rc<u8>` cannot be sent between threads safely",
+            "",
+        );
+        let e = for_build(&[d]);
+        assert_eq!(e.len(), 1);
+        assert!(e[0].contains("not `Send`"));
+    }
+
+    #[test]
+    fn static_borrow_is_explained_and_unrelated_errors_are_not() {
+        let spawn = diag(
+            Some("E0597"),
+            "`x` does not live long enough",
+            "argument requires that `x` is borrowed for `'static`",
+        );
+        let typo = diag(Some("E0425"), "cannot find value `y` in this scope", "");
+        let e = for_build(&[spawn, typo]);
+        assert_eq!(e.len(), 1);
+        assert!(e[0].contains("'static"));
+    }
+
+    #[test]
+    fn hang_names_unfinished_tests() {
+        let t = for_hang("futures2", 10, &["tests::wakes".to_string()]);
+        assert!(t.contains("tests::wakes") && t.contains("Pending"));
+    }
+}

@@ -1,0 +1,183 @@
+//! Remembered passes. A pass is stored under a key hashed from everything that could change the
+//! result: the checked file, the exercise's settings, the manifests and lock file, the sources of
+//! path dependencies (the reference runtime), the toolchain and this checker's version. When the
+//! key is unchanged the exercise would pass again, so `verify` need not build or run it.
+//! Failures are never cached.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fs;
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+
+use crate::check::Target;
+use crate::course::Course;
+use crate::process::{self, Options};
+use crate::state::STATE_DIR;
+
+const CACHE_FILE: &str = "passes.json";
+
+pub struct PassCache {
+    path: PathBuf,
+    /// bin name -> key of its last pass
+    entries: BTreeMap<String, String>,
+    /// Hash of the inputs every exercise shares.
+    shared: u64,
+    root: PathBuf,
+}
+
+impl PassCache {
+    pub fn open(course: &Course) -> Result<PassCache> {
+        let path = course.root.join(STATE_DIR).join(CACHE_FILE);
+        // An unreadable cache is only a slower verify, never an error.
+        let entries = fs::read(&path)
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default();
+        Ok(PassCache {
+            path,
+            entries,
+            shared: shared_inputs(course)?,
+            root: course.root.clone(),
+        })
+    }
+
+    fn key(&self, t: &Target) -> Option<String> {
+        let mut h = DefaultHasher::new();
+        self.shared.hash(&mut h);
+        t.bin.hash(&mut h);
+        t.strict.hash(&mut h);
+        format!("{:?}", t.exercise.mode).hash(&mut h);
+        t.exercise.timeout.hash(&mut h);
+        fs::read(self.root.join(&t.file)).ok()?.hash(&mut h);
+        Some(format!("{:016x}", h.finish()))
+    }
+
+    pub fn is_fresh_pass(&self, t: &Target) -> bool {
+        match (self.entries.get(&t.bin), self.key(t)) {
+            (Some(stored), Some(now)) => *stored == now,
+            _ => false,
+        }
+    }
+
+    pub fn record(&mut self, t: &Target, passed: bool) {
+        match (passed, self.key(t)) {
+            (true, Some(key)) => {
+                self.entries.insert(t.bin.clone(), key);
+            }
+            _ => {
+                self.entries.remove(&t.bin);
+            }
+        }
+    }
+
+    pub fn save(&self) -> Result<()> {
+        if let Some(dir) = self.path.parent() {
+            fs::create_dir_all(dir)
+                .with_context(|| format!("Failed to create {}", dir.display()))?;
+        }
+        let tmp = self.path.with_extension("json.tmp");
+        let json =
+            serde_json::to_vec_pretty(&self.entries).context("Failed to encode the cache")?;
+        fs::write(&tmp, json).with_context(|| format!("Failed to write {}", tmp.display()))?;
+        fs::rename(&tmp, &self.path)
+            .with_context(|| format!("Failed to replace {}", self.path.display()))
+    }
+}
+
+fn shared_inputs(course: &Course) -> Result<u64> {
+    let mut h = DefaultHasher::new();
+    env!("CARGO_PKG_VERSION").hash(&mut h);
+    toolchain().hash(&mut h);
+    for var in [
+        "RUSTFLAGS",
+        "CARGO_ENCODED_RUSTFLAGS",
+        "RUSTC_WORKSPACE_WRAPPER",
+        "CARGO_TARGET_DIR",
+    ] {
+        std::env::var_os(var).hash(&mut h);
+    }
+    crate::cargo::builds_run_clippy().hash(&mut h);
+    let manifest = course.package_manifest();
+    let mut files = vec![
+        course.root.join("Cargo.toml"),
+        course.root.join("Cargo.lock"),
+        manifest.clone(),
+    ];
+    for dir in path_dependencies(&course.root.join("Cargo.toml"), &manifest) {
+        collect_files(&dir, &mut files);
+    }
+    files.sort();
+    files.dedup();
+    for f in files {
+        f.hash(&mut h);
+        fs::read(&f).ok().hash(&mut h);
+    }
+    Ok(h.finish())
+}
+
+/// `rustc -vV`: the compiler's exact version, so an upgrade invalidates every pass.
+fn toolchain() -> String {
+    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    let mut cmd = Command::new(rustc);
+    cmd.arg("-vV");
+    process::run(
+        cmd,
+        &Options {
+            timeout: Some(Duration::from_secs(30)),
+            separate_stdout: true,
+            cancel: None,
+        },
+    )
+    .map(|f| String::from_utf8_lossy(&f.stdout).into_owned())
+    .unwrap_or_default()
+}
+
+/// Folders of `path = ...` dependencies named by the workspace or the exercise package.
+fn path_dependencies(root_manifest: &Path, package_manifest: &Path) -> Vec<PathBuf> {
+    let mut dirs = Vec::new();
+    for (manifest, keys) in [
+        (root_manifest, &["workspace", "dependencies"][..]),
+        (package_manifest, &["dependencies"][..]),
+    ] {
+        let Some(table) = fs::read_to_string(manifest)
+            .ok()
+            .and_then(|t| t.parse::<toml::Table>().ok())
+        else {
+            continue;
+        };
+        let mut node = Some(&table);
+        for k in keys {
+            node = node.and_then(|t| t.get(*k)).and_then(|v| v.as_table());
+        }
+        let base = manifest.parent().unwrap_or(Path::new("."));
+        for dep in node.into_iter().flat_map(|t| t.values()) {
+            if let Some(p) = dep.get("path").and_then(|p| p.as_str()) {
+                dirs.push(base.join(p));
+            }
+        }
+    }
+    dirs
+}
+
+fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    let mut seen: HashMap<PathBuf, ()> = HashMap::new();
+    for entry in entries.flatten() {
+        let p = entry.path();
+        let name = entry.file_name();
+        if name == "target" || name.to_string_lossy().starts_with('.') {
+            continue;
+        }
+        if p.is_dir() {
+            collect_files(&p, out);
+        } else if seen.insert(p.clone(), ()).is_none() {
+            out.push(p);
+        }
+    }
+}
