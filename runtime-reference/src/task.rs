@@ -1,0 +1,434 @@
+//! Tasks and join handles, shared by both executors (course chapters 04 and 10).
+//!
+//! A task is a boxed future plus a small state machine that decides, on each wake, whether the
+//! task must be queued. The state machine is what keeps a task from being queued twice, and
+//! from being lost when it is woken while it is running:
+//!
+//! ```text
+//!   IDLE --wake--> SCHEDULED --run--> RUNNING --Pending--> IDLE
+//!                                       |  ^
+//!                                  wake |  | (poll returns Pending: queue it again)
+//!                                       v  |
+//!                                     NOTIFIED           RUNNING --Ready--> DONE
+//! ```
+//!
+//! ```
+//! use runtime_reference::executor::{Runtime, spawn};
+//!
+//! let out = Runtime::new().block_on(async {
+//!     let handle = spawn(async { 40 + 2 });
+//!     handle.await
+//! });
+//! assert_eq!(out, Ok(42));
+//! ```
+
+use std::any::Any;
+use std::fmt;
+use std::future::{Future, poll_fn};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::{Pin, pin};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Wake, Waker};
+
+use crate::coop;
+
+/// Where a woken task goes. Each executor implements it.
+pub(crate) trait Schedule: Send + Sync + 'static {
+    /// Queue a task that was woken (or newly spawned).
+    fn schedule(&self, task: Arc<Task>);
+}
+
+type BoxFuture = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+const IDLE: u8 = 0;
+const SCHEDULED: u8 = 1;
+const RUNNING: u8 = 2;
+const NOTIFIED: u8 = 3;
+const DONE: u8 = 4;
+
+/// A spawned future and its scheduling state.
+pub(crate) struct Task {
+    // The mutex is never contended: the state machine lets only one thread run the task.
+    // It is here so `Task` is `Sync` without `unsafe`.
+    future: Mutex<Option<BoxFuture>>,
+    state: AtomicU8,
+    scheduler: Arc<dyn Schedule>,
+}
+
+/// What the executor must do after running a task.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum RunOutcome {
+    /// Finished, or waiting for a wake-up: nothing to do.
+    Done,
+    /// Woken while it ran (for instance by `yield_now`): put it at the back of the queue.
+    Reschedule,
+}
+
+impl Task {
+    /// A new task in the `SCHEDULED` state: the caller must queue it.
+    pub(crate) fn new(future: BoxFuture, scheduler: Arc<dyn Schedule>) -> Arc<Task> {
+        Arc::new(Task {
+            future: Mutex::new(Some(future)),
+            state: AtomicU8::new(SCHEDULED),
+            scheduler,
+        })
+    }
+
+    /// Poll the task once with a fresh cooperative budget.
+    pub(crate) fn run(self: &Arc<Self>) -> RunOutcome {
+        self.state.store(RUNNING, Ordering::SeqCst);
+        let waker = Waker::from(Arc::clone(self));
+        let mut cx = Context::from_waker(&waker);
+        let mut slot = self.future.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(fut) = slot.as_mut() else {
+            self.state.store(DONE, Ordering::SeqCst);
+            return RunOutcome::Done;
+        };
+        if coop::with_budget(|| fut.as_mut().poll(&mut cx)).is_ready() {
+            // Drop the future now, not when the last waker goes: its resources are released
+            // as soon as the task is finished.
+            *slot = None;
+            self.state.store(DONE, Ordering::SeqCst);
+            return RunOutcome::Done;
+        }
+        drop(slot);
+        match self
+            .state
+            .compare_exchange(RUNNING, IDLE, Ordering::SeqCst, Ordering::SeqCst)
+        {
+            Ok(_) => RunOutcome::Done,
+            Err(_) => {
+                // NOTIFIED: a wake arrived during the poll and did not queue us; we do.
+                self.state.store(SCHEDULED, Ordering::SeqCst);
+                RunOutcome::Reschedule
+            }
+        }
+    }
+
+    /// Drop the future without running it (runtime shutdown).
+    pub(crate) fn cancel(&self) {
+        let fut = self.future.lock().unwrap_or_else(|e| e.into_inner()).take();
+        self.state.store(DONE, Ordering::SeqCst);
+        drop(fut);
+    }
+}
+
+impl Wake for Task {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        let mut state = self.state.load(Ordering::SeqCst);
+        loop {
+            let next = match state {
+                IDLE => SCHEDULED,
+                RUNNING => NOTIFIED,
+                // Already queued, already noted, or finished: one queue entry is enough.
+                _ => return,
+            };
+            match self
+                .state
+                .compare_exchange(state, next, Ordering::SeqCst, Ordering::SeqCst)
+            {
+                Ok(_) => break,
+                Err(actual) => state = actual,
+            }
+        }
+        if state == IDLE {
+            self.scheduler.schedule(Arc::clone(self));
+        }
+    }
+}
+
+/// Why a task produced no output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JoinError {
+    /// [`JoinHandle::abort`] was called before the task finished.
+    Aborted,
+    /// The task panicked; the panic message, when it was a string.
+    Panicked(String),
+    /// The runtime shut down before the task finished.
+    Cancelled,
+}
+
+impl fmt::Display for JoinError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            JoinError::Aborted => write!(f, "task was aborted"),
+            JoinError::Panicked(msg) => write!(f, "task panicked: {msg}"),
+            JoinError::Cancelled => write!(f, "task was cancelled by runtime shutdown"),
+        }
+    }
+}
+
+impl std::error::Error for JoinError {}
+
+struct JoinState<T> {
+    aborted: AtomicBool,
+    slot: Mutex<JoinSlot<T>>,
+}
+
+struct JoinSlot<T> {
+    output: Option<Result<T, JoinError>>,
+    finished: bool,
+    waker: Option<Waker>,
+}
+
+impl<T> JoinState<T> {
+    fn complete(&self, out: Result<T, JoinError>) {
+        let waker = {
+            let mut slot = self.slot.lock().unwrap_or_else(|e| e.into_inner());
+            if slot.finished {
+                return;
+            }
+            slot.finished = true;
+            slot.output = Some(out);
+            slot.waker.take()
+        };
+        // Wake outside the lock: the woken task may run on another thread right away.
+        if let Some(w) = waker {
+            w.wake();
+        }
+    }
+}
+
+/// Completes the join state with `Cancelled` if the task's future is dropped unfinished.
+struct CompleteOnDrop<T>(Arc<JoinState<T>>);
+
+impl<T> Drop for CompleteOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.complete(Err(JoinError::Cancelled));
+    }
+}
+
+/// Await a spawned task's output; dropping the handle detaches the task (it keeps running).
+#[must_use = "dropping a JoinHandle detaches the task; await it to get its output"]
+pub struct JoinHandle<T> {
+    state: Arc<JoinState<T>>,
+    task: Waker,
+}
+
+impl<T> JoinHandle<T> {
+    /// Ask the task to stop: its future is dropped the next time the executor gets to it, and
+    /// awaiting this handle then yields `Err(JoinError::Aborted)`. No effect once finished.
+    pub fn abort(&self) {
+        self.state.aborted.store(true, Ordering::SeqCst);
+        // Wake the task so the executor runs it and notices the flag.
+        self.task.wake_by_ref();
+    }
+
+    /// Whether the task has finished (with an output, an abort, a panic or a cancellation).
+    pub fn is_finished(&self) -> bool {
+        self.state
+            .slot
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .finished
+    }
+}
+
+impl<T> fmt::Debug for JoinHandle<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JoinHandle")
+            .field("finished", &self.is_finished())
+            .finish()
+    }
+}
+
+impl<T> Future for JoinHandle<T> {
+    type Output = Result<T, JoinError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut slot = self.state.slot.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(out) = slot.output.take() {
+            return Poll::Ready(out);
+        }
+        assert!(!slot.finished, "JoinHandle polled after it returned Ready");
+        // Keep only the latest waker: the awaiting task may have moved to another thread.
+        match &slot.waker {
+            Some(w) if w.will_wake(cx.waker()) => {}
+            _ => slot.waker = Some(cx.waker().clone()),
+        }
+        Poll::Pending
+    }
+}
+
+fn panic_message(payload: &(dyn Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "a non-string panic payload".to_string()
+    }
+}
+
+/// Create a task for `fut` on `scheduler` and queue it.
+pub(crate) fn spawn_on<F>(fut: F, scheduler: Arc<dyn Schedule>) -> JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let state = Arc::new(JoinState {
+        aborted: AtomicBool::new(false),
+        slot: Mutex::new(JoinSlot {
+            output: None,
+            finished: false,
+            waker: None,
+        }),
+    });
+    let guard = CompleteOnDrop(Arc::clone(&state));
+    let wrapped = async move {
+        let guard = guard;
+        let out = {
+            // Pinned inside this block so it is dropped when the block ends: an aborted task's
+            // future is gone before the handle hears about it.
+            let mut fut = pin!(fut);
+            poll_fn(|cx| {
+                if guard.0.aborted.load(Ordering::SeqCst) {
+                    return Poll::Ready(Err(JoinError::Aborted));
+                }
+                match catch_unwind(AssertUnwindSafe(|| fut.as_mut().poll(cx))) {
+                    Ok(Poll::Ready(v)) => Poll::Ready(Ok(v)),
+                    Ok(Poll::Pending) => Poll::Pending,
+                    Err(payload) => Poll::Ready(Err(JoinError::Panicked(panic_message(&*payload)))),
+                }
+            })
+            .await
+        };
+        guard.0.complete(out);
+    };
+    let task = Task::new(Box::pin(wrapped), Arc::clone(&scheduler));
+    let handle = JoinHandle {
+        state,
+        task: Waker::from(Arc::clone(&task)),
+    };
+    scheduler.schedule(task);
+    handle
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::VecDeque;
+
+    /// A scheduler that only records what it was given.
+    #[derive(Default)]
+    struct Recorder(Mutex<VecDeque<Arc<Task>>>);
+    impl Schedule for Recorder {
+        fn schedule(&self, task: Arc<Task>) {
+            self.0.lock().unwrap().push_back(task);
+        }
+    }
+    impl Recorder {
+        fn pop(&self) -> Option<Arc<Task>> {
+            self.0.lock().unwrap().pop_front()
+        }
+        fn len(&self) -> usize {
+            self.0.lock().unwrap().len()
+        }
+    }
+
+    #[test]
+    fn a_task_woken_twice_is_queued_once() {
+        let rec = Arc::new(Recorder::default());
+        let mut waker_out = None;
+        let slot = Arc::new(Mutex::new(None::<Waker>));
+        let keep = Arc::clone(&slot);
+        let _h = spawn_on(
+            poll_fn(move |cx| {
+                *keep.lock().unwrap() = Some(cx.waker().clone());
+                Poll::<()>::Pending
+            }),
+            rec.clone(),
+        );
+        let task = rec.pop().unwrap();
+        assert_eq!(task.run(), RunOutcome::Done);
+        waker_out.replace(slot.lock().unwrap().clone().unwrap());
+        let w = waker_out.unwrap();
+        w.wake_by_ref();
+        w.wake_by_ref();
+        assert_eq!(rec.len(), 1);
+    }
+
+    #[test]
+    fn a_wake_during_the_poll_reschedules_instead_of_losing_it() {
+        let rec = Arc::new(Recorder::default());
+        let mut first = true;
+        let _h = spawn_on(
+            poll_fn(move |cx| {
+                if first {
+                    first = false;
+                    cx.waker().wake_by_ref();
+                    return Poll::Pending;
+                }
+                Poll::Ready(())
+            }),
+            rec.clone(),
+        );
+        let task = rec.pop().unwrap();
+        assert_eq!(task.run(), RunOutcome::Reschedule);
+        assert_eq!(
+            rec.len(),
+            0,
+            "the executor, not the waker, re-queues a running task"
+        );
+        assert_eq!(task.run(), RunOutcome::Done);
+    }
+
+    #[test]
+    fn abort_drops_the_future_and_reports_aborted() {
+        struct Flag(Arc<AtomicBool>);
+        impl Drop for Flag {
+            fn drop(&mut self) {
+                self.0.store(true, Ordering::SeqCst);
+            }
+        }
+        let rec = Arc::new(Recorder::default());
+        let dropped = Arc::new(AtomicBool::new(false));
+        let flag = Flag(Arc::clone(&dropped));
+        let mut h = spawn_on(
+            async move {
+                let _flag = flag;
+                std::future::pending::<()>().await;
+            },
+            rec.clone(),
+        );
+        rec.pop().unwrap().run();
+        h.abort();
+        let task = rec.pop().expect("abort wakes the task");
+        task.run();
+        assert!(dropped.load(Ordering::SeqCst));
+        let w = Waker::noop();
+        assert_eq!(
+            Pin::new(&mut h).poll(&mut Context::from_waker(w)),
+            Poll::Ready(Err(JoinError::Aborted))
+        );
+    }
+
+    #[test]
+    fn a_panicking_task_reports_the_message() {
+        let rec = Arc::new(Recorder::default());
+        let mut h = spawn_on(async { panic!("boom") }, rec.clone());
+        rec.pop().unwrap().run();
+        let w = Waker::noop();
+        assert_eq!(
+            Pin::new(&mut h).poll(&mut Context::from_waker(w)),
+            Poll::Ready(Err::<(), _>(JoinError::Panicked("boom".into())))
+        );
+    }
+
+    #[test]
+    fn a_cancelled_task_reports_cancelled() {
+        let rec = Arc::new(Recorder::default());
+        let mut h = spawn_on(std::future::pending::<()>(), rec.clone());
+        rec.pop().unwrap().cancel();
+        let w = Waker::noop();
+        assert_eq!(
+            Pin::new(&mut h).poll(&mut Context::from_waker(w)),
+            Poll::Ready(Err(JoinError::Cancelled))
+        );
+    }
+}
