@@ -5,6 +5,8 @@
 
 pub mod coop;
 pub mod executor;
+pub mod io;
+pub mod net;
 pub mod park;
 pub mod reactor;
 pub mod task;
