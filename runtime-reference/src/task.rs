@@ -204,7 +204,6 @@ impl<T> Drop for CompleteOnDrop<T> {
 }
 
 /// Await a spawned task's output; dropping the handle detaches the task (it keeps running).
-#[must_use = "dropping a JoinHandle detaches the task; await it to get its output"]
 pub struct JoinHandle<T> {
     state: Arc<JoinState<T>>,
     task: Waker,
