@@ -117,27 +117,58 @@ pub fn builds_run_clippy() -> bool {
 }
 
 pub fn build(req: &BuildRequest) -> Result<BuildReport> {
+    let mut report = build_once(req, req.bins)?;
+    // `cargo test` has no --keep-going: after the first target that fails to compile it starts no
+    // new ones. Ask again for the targets that neither built nor failed, while that makes progress.
+    while req.artifact == Artifact::Tests
+        && !matches!(report.ending, Ending::Cancelled | Ending::TimedOut)
+    {
+        let unsettled: Vec<String> = report
+            .bins
+            .iter()
+            .filter(|(_, b)| b.executable.is_none() && !b.diagnostics.iter().any(|d| d.is_error()))
+            .map(|(name, _)| name.clone())
+            .collect();
+        if unsettled.is_empty() {
+            break;
+        }
+        let next = build_once(req, &unsettled)?;
+        let progressed = next
+            .bins
+            .values()
+            .any(|b| b.executable.is_some() || b.diagnostics.iter().any(|d| d.is_error()));
+        report.bins.extend(next.bins);
+        report.other.extend(next.other);
+        report.cargo_text = next.cargo_text;
+        report.ending = next.ending;
+        if !progressed {
+            break;
+        }
+    }
+    Ok(report)
+}
+
+fn build_once(req: &BuildRequest, bins: &[String]) -> Result<BuildReport> {
     let wrapper = clippy_wrapper();
-    let report = build_with(req, wrapper.as_deref())?;
+    let report = build_with(req, bins, wrapper.as_deref())?;
     // A rustup proxy exists for clippy-driver even when the clippy component is not installed.
     if wrapper.is_some()
         && !report.ending.success()
         && report.cargo_text.contains("clippy-driver")
         && report.cargo_text.contains("not installed")
     {
-        return build_with(req, None);
+        return build_with(req, bins, None);
     }
     Ok(report)
 }
 
-fn build_with(req: &BuildRequest, wrapper: Option<&Path>) -> Result<BuildReport> {
+fn build_with(req: &BuildRequest, bins: &[String], wrapper: Option<&Path>) -> Result<BuildReport> {
     let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
     match req.artifact {
-        Artifact::Tests => cmd.args(["test", "--no-run", "--no-fail-fast"]),
+        Artifact::Tests => cmd.args(["test", "--no-run"]),
         Artifact::Program => cmd.args(["build", "--keep-going"]),
     };
     cmd.arg("--manifest-path").arg(req.manifest);
-    // `cargo test` spells --keep-going as --no-fail-fast (it keeps building past a failed target).
     cmd.args(["--quiet", "--message-format"]);
     cmd.arg(if req.color {
         "json-diagnostic-rendered-ansi"
@@ -145,7 +176,7 @@ fn build_with(req: &BuildRequest, wrapper: Option<&Path>) -> Result<BuildReport>
         "json"
     });
     cmd.args(["--color", if req.color { "always" } else { "never" }]);
-    for bin in req.bins {
+    for bin in bins {
         cmd.args(["--bin", bin]);
     }
     if let Some(w) = wrapper {
@@ -161,8 +192,7 @@ fn build_with(req: &BuildRequest, wrapper: Option<&Path>) -> Result<BuildReport>
         },
     )?;
     let mut report = BuildReport {
-        bins: req
-            .bins
+        bins: bins
             .iter()
             .map(|b| (b.clone(), BinBuild::default()))
             .collect(),

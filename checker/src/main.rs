@@ -185,9 +185,10 @@ fn run(course: &Course, name: Option<&str>, color: bool) -> Result<bool> {
     let passed = outcome.passed();
     let (p, _) = store.update(|p| {
         if passed {
+            let was_current = p.current_index(course) == i;
             p.done.insert(ex.name.clone());
             // Passing the current exercise moves the course on to the next one not done.
-            if p.current_index(course) == i {
+            if was_current {
                 let next = (i + 1..course.exercises.len())
                     .chain(0..i)
                     .find(|&j| !p.done.contains(&course.exercises[j].name));

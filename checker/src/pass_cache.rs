@@ -45,7 +45,9 @@ impl PassCache {
         })
     }
 
-    fn key(&self, t: &Target) -> Option<String> {
+    /// The key for `t` as its inputs are now. Take it before building, so an edit made during the
+    /// build can never be recorded as passing.
+    pub fn key(&self, t: &Target) -> Option<String> {
         let mut h = DefaultHasher::new();
         self.shared.hash(&mut h);
         t.bin.hash(&mut h);
@@ -56,15 +58,12 @@ impl PassCache {
         Some(format!("{:016x}", h.finish()))
     }
 
-    pub fn is_fresh_pass(&self, t: &Target) -> bool {
-        match (self.entries.get(&t.bin), self.key(t)) {
-            (Some(stored), Some(now)) => *stored == now,
-            _ => false,
-        }
+    pub fn is_fresh_pass(&self, t: &Target, key: Option<&str>) -> bool {
+        key.is_some() && self.entries.get(&t.bin).map(String::as_str) == key
     }
 
-    pub fn record(&mut self, t: &Target, passed: bool) {
-        match (passed, self.key(t)) {
+    pub fn record(&mut self, t: &Target, key: Option<String>, passed: bool) {
+        match (passed, key) {
             (true, Some(key)) => {
                 self.entries.insert(t.bin.clone(), key);
             }

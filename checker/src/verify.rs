@@ -98,10 +98,11 @@ pub fn run(course: &Course, opts: &Options) -> Result<bool> {
     }
 
     let mut cache = PassCache::open(course)?;
+    let keys: Vec<Option<String>> = targets.iter().map(|(_, t)| cache.key(t)).collect();
     let mut to_check: Vec<usize> = Vec::new();
     let mut cached: Vec<usize> = Vec::new();
     for (i, (kind, t)) in targets.iter().enumerate() {
-        if opts.use_cache && *kind != Kind::Unsolved && cache.is_fresh_pass(t) {
+        if opts.use_cache && *kind != Kind::Unsolved && cache.is_fresh_pass(t, keys[i].as_deref()) {
             cached.push(i);
         } else {
             to_check.push(i);
@@ -156,7 +157,7 @@ pub fn run(course: &Course, opts: &Options) -> Result<bool> {
     for (j, outcome) in outcomes.iter().enumerate() {
         let (kind, t) = &targets[to_check[j]];
         if *kind != Kind::Unsolved {
-            cache.record(t, outcome.passed());
+            cache.record(t, keys[to_check[j]].clone(), outcome.passed());
         }
         records.push(record(*kind, t, Some(outcome)));
     }

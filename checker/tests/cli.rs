@@ -1,0 +1,385 @@
+//! The real `asyncling` binary against fixture courses (`tests/fixtures/`). Every test works on a
+//! fresh copy of its fixture under cargo's test scratch folder; the fixtures share one target
+//! directory so their (std-only) builds stay quick.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let dest = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &dest);
+        } else {
+            fs::copy(entry.path(), dest).unwrap();
+        }
+    }
+}
+
+/// A fresh copy of fixture `name` for the test `tag`.
+fn fixture(name: &str, tag: &str) -> PathBuf {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name);
+    let dest = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("fixtures")
+        .join(format!("{name}-{tag}"));
+    let _ = fs::remove_dir_all(&dest);
+    copy_dir(&src, &dest);
+    dest
+}
+
+fn asyncling_cmd(course: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_asyncling"));
+    cmd.arg("--course").arg(course).args(args);
+    cmd.env(
+        "CARGO_TARGET_DIR",
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join("fixture-target"),
+    );
+    cmd.env("NO_COLOR", "1")
+        .env("RUST_BACKTRACE", "0")
+        .env_remove("GITHUB_ACTIONS")
+        .env_remove("CLICOLOR_FORCE");
+    cmd
+}
+
+fn asyncling(course: &Path, args: &[&str]) -> Output {
+    asyncling_cmd(course, args).output().unwrap()
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+fn state(course: &Path) -> serde_json::Value {
+    let bytes = fs::read(course.join(".asyncling/state.json")).unwrap();
+    serde_json::from_slice(&bytes).unwrap()
+}
+
+#[test]
+fn passing_exercise_exits_zero_and_is_marked_done() {
+    let c = fixture("basic", "pass");
+    let out = asyncling(&c, &["run", "pass1"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("pass1 passes"), "{}", text(&out));
+    let s = state(&c);
+    assert!(s["done"].as_array().unwrap().iter().any(|n| n == "pass1"));
+    // Passing the current exercise moved the course on.
+    assert_eq!(s["current"], "fail_test");
+}
+
+#[test]
+fn failing_test_shows_the_test_output_and_exits_one() {
+    let c = fixture("basic", "failtest");
+    let out = asyncling(&c, &["run", "fail_test"]);
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{t}");
+    assert!(t.contains("add must add"), "{t}");
+    assert!(t.contains("failed at the test step"), "{t}");
+}
+
+#[test]
+fn compile_error_gets_the_not_send_explanation() {
+    let c = fixture("basic", "notsend");
+    let out = asyncling(&c, &["run", "not_send"]);
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{t}");
+    assert!(t.contains("cannot be sent between threads safely"), "{t}");
+    assert!(t.contains("The future is not `Send`"), "{t}");
+    assert!(t.contains("failed at the build step"), "{t}");
+}
+
+#[test]
+fn hang_is_killed_named_and_leaves_no_process() {
+    let c = fixture("basic", "hang");
+    let out = asyncling(&c, &["run", "hang"]);
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{t}");
+    assert!(t.contains("was still running after 2 s"), "{t}");
+    assert!(
+        t.contains("tests::waits_for_ready"),
+        "the hung test is not named: {t}"
+    );
+    assert!(t.contains("Poll::Pending"), "{t}");
+    let pid = fs::read_to_string(c.join("hang.pid")).unwrap();
+    // The process group was killed and reaped before asyncling returned.
+    assert!(
+        !Path::new(&format!("/proc/{}", pid.trim())).exists(),
+        "test process {pid} is still alive"
+    );
+}
+
+#[test]
+fn huge_output_is_capped_keeping_head_and_tail() {
+    let c = fixture("basic", "huge");
+    let out = asyncling(&c, &["run", "huge_output"]);
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        t.len() < 100_000,
+        "output was not capped: {} bytes",
+        t.len()
+    );
+    assert!(t.contains("flood line 0\n"), "head missing");
+    assert!(t.contains("the last words after the flood"), "tail missing");
+    assert!(t.contains("of output cut here"), "the cut is not said");
+}
+
+#[test]
+fn panic_in_a_spawned_thread_fails_and_is_shown() {
+    let c = fixture("basic", "threadpanic");
+    let out = asyncling(&c, &["run", "thread_panic"]);
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{t}");
+    assert!(t.contains("worker thread exploded"), "{t}");
+    assert!(t.contains("the worker's result was lost"), "{t}");
+}
+
+#[test]
+fn run_mode_checks_the_exit_code_of_main() {
+    let c = fixture("basic", "runmode");
+    let out = asyncling(&c, &["run", "run_mode"]);
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{t}");
+    assert!(
+        t.contains("about to fail") && t.contains("failed at the run step"),
+        "{t}"
+    );
+    fs::copy(
+        c.join("solutions/ch/run_mode.rs"),
+        c.join("exercises/ch/run_mode.rs"),
+    )
+    .unwrap();
+    let out = asyncling(&c, &["run", "run_mode"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("all good"));
+}
+
+#[test]
+fn malformed_info_toml_names_file_and_line() {
+    let c = fixture("basic", "malformed");
+    let info = c.join("info.toml");
+    let good = fs::read_to_string(&info).unwrap();
+    fs::write(
+        &info,
+        good.replacen("name = \"fail_test\"", "name = \"fail_test", 1),
+    )
+    .unwrap();
+    let out = asyncling(&c, &["list"]);
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{t}");
+    assert!(t.contains("info.toml:15:"), "{t}");
+
+    fs::write(&info, good.replacen("test = true", "tset = true", 1)).unwrap();
+    let t = text(&asyncling(&c, &["list"]));
+    assert!(t.contains("info.toml:9:") && t.contains("tset"), "{t}");
+
+    fs::write(
+        &info,
+        good.replacen("name = \"hang\"", "name = \"pass1\"", 1),
+    )
+    .unwrap();
+    let t = text(&asyncling(&c, &["list"]));
+    assert!(
+        t.contains("info.toml:27:") && t.contains("duplicate"),
+        "{t}"
+    );
+}
+
+#[test]
+fn missing_exercise_file_is_named_with_its_line() {
+    let c = fixture("basic", "missing");
+    fs::remove_file(c.join("exercises/ch/hang.rs")).unwrap();
+    let out = asyncling(&c, &["list"]);
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{t}");
+    assert!(
+        t.contains("info.toml:26:") && t.contains("exercises/ch/hang.rs"),
+        "{t}"
+    );
+}
+
+#[test]
+fn corrupted_state_is_recovered_with_a_warning() {
+    let c = fixture("basic", "corrupt");
+    fs::create_dir_all(c.join(".asyncling")).unwrap();
+    fs::write(c.join(".asyncling/state.json"), "{ this is not json").unwrap();
+    let out = asyncling(&c, &["list"]);
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{t}");
+    assert!(t.contains("could not be read"), "{t}");
+    assert!(c.join(".asyncling/state.json.corrupt").exists());
+}
+
+#[test]
+fn reset_restores_the_shipped_file_and_keeps_a_backup() {
+    let c = fixture("basic", "reset");
+    let file = c.join("exercises/ch/fail_test.rs");
+    let shipped = fs::read_to_string(&file).unwrap();
+    // Any command keeps the shipped copy first.
+    asyncling(&c, &["list"]);
+    fs::write(&file, "// my own attempt\n").unwrap();
+    let out = asyncling(&c, &["reset", "fail_test"]);
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{t}");
+    assert_eq!(fs::read_to_string(&file).unwrap(), shipped);
+    let backup = t
+        .split("saved to ")
+        .nth(1)
+        .map(|s| PathBuf::from(s.trim()))
+        .expect("the backup path is printed");
+    assert_eq!(fs::read_to_string(backup).unwrap(), "// my own attempt\n");
+}
+
+#[test]
+fn hints_come_one_level_at_a_time() {
+    let c = fixture("basic", "hints");
+    let first = text(&asyncling(&c, &["hint", "fail_test"]));
+    assert!(
+        first.contains("Hint 1 of 2") && !first.contains("Return a + b"),
+        "{first}"
+    );
+    let second = text(&asyncling(&c, &["hint", "fail_test"]));
+    assert!(
+        second.contains("Hint 2 of 2") && second.contains("Return a + b"),
+        "{second}"
+    );
+}
+
+#[test]
+fn list_filters_done_and_pending() {
+    let c = fixture("basic", "list");
+    asyncling(&c, &["run", "pass1"]);
+    let done = text(&asyncling(&c, &["list", "--done"]));
+    assert!(
+        done.contains("pass1") && !done.contains("fail_test"),
+        "{done}"
+    );
+    let pending = text(&asyncling(&c, &["list", "--pending"]));
+    assert!(
+        !pending.contains("pass1 ") && pending.contains("fail_test"),
+        "{pending}"
+    );
+}
+
+#[test]
+fn verify_json_reports_every_exercise() {
+    let c = fixture("basic", "json");
+    let out = asyncling(&c, &["verify", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["ok"], false);
+    assert_eq!(report["total"], 7);
+    let checks = report["checks"].as_array().unwrap();
+    let by_name = |n: &str| checks.iter().find(|c| c["name"] == n).unwrap().clone();
+    assert_eq!(by_name("pass1")["ok"], true);
+    assert_eq!(by_name("fail_test")["failed_step"], "test");
+    assert_eq!(by_name("not_send")["failed_step"], "build");
+    assert_eq!(by_name("hang")["failed_step"], "test");
+    assert_eq!(by_name("run_mode")["failed_step"], "run");
+    for key in ["name", "kind", "file", "ok", "passed", "cached", "message"] {
+        assert!(checks[0].get(key).is_some(), "missing key {key}");
+    }
+    // verify records what passes as done.
+    assert!(
+        state(&c)["done"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n == "pass1")
+    );
+}
+
+#[test]
+fn verify_solutions_catches_a_free_pass_a_broken_solution_and_drifted_tests() {
+    let c = fixture("author", "solutions");
+    let out = asyncling(&c, &["verify", "--solutions", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let failing: Vec<(String, String)> = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["ok"] == false)
+        .map(|c| {
+            (
+                c["name"].as_str().unwrap().into(),
+                c["kind"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    let expect = |n: &str, k: &str| (n.to_string(), k.to_string());
+    assert!(
+        failing.contains(&expect("passes_unsolved", "unsolved")),
+        "{failing:?}"
+    );
+    assert!(
+        failing.contains(&expect("bad_solution", "solution")),
+        "{failing:?}"
+    );
+    assert!(
+        failing.contains(&expect("drifted_tests", "solution")),
+        "{failing:?}"
+    );
+    assert!(!failing.iter().any(|(n, _)| n == "good"), "{failing:?}");
+    // The learner's files were not touched.
+    assert!(!c.join(".asyncling/state.json").exists());
+}
+
+#[test]
+fn verify_skips_unchanged_passes_and_rechecks_edits() {
+    let c = fixture("author", "cache");
+    let first = asyncling(&c, &["verify", "--format", "json"]);
+    let report: serde_json::Value = serde_json::from_slice(&first.stdout).unwrap();
+    let cached = |r: &serde_json::Value, n: &str| {
+        r["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == n)
+            .unwrap()["cached"]
+            .clone()
+    };
+    assert_eq!(cached(&report, "passes_unsolved"), false);
+    let again = asyncling(&c, &["verify", "--format", "json"]);
+    let report: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
+    assert_eq!(cached(&report, "passes_unsolved"), true);
+    // An edit invalidates the pass: the broken version is checked and fails.
+    fs::write(
+        c.join("exercises/ch/passes_unsolved.rs"),
+        fs::read_to_string(c.join("exercises/ch/good.rs")).unwrap(),
+    )
+    .unwrap();
+    let edited = asyncling(&c, &["verify", "--format", "json"]);
+    let report: serde_json::Value = serde_json::from_slice(&edited.stdout).unwrap();
+    assert_eq!(cached(&report, "passes_unsolved"), false);
+    let check = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "passes_unsolved")
+        .unwrap()
+        .clone();
+    assert_eq!(check["ok"], false);
+}
+
+#[test]
+fn github_actions_gets_error_annotations() {
+    let c = fixture("author", "gha");
+    let out = asyncling_cmd(&c, &["verify"])
+        .env("GITHUB_ACTIONS", "true")
+        .output()
+        .unwrap();
+    let t = text(&out);
+    assert!(
+        t.contains("::error file=exercises/ch/good.rs,line=1::good"),
+        "{t}"
+    );
+}
