@@ -9,6 +9,7 @@ pub mod io;
 pub mod net;
 pub mod park;
 pub mod reactor;
+pub mod sync;
 pub mod task;
 pub mod testing;
 pub mod time;
