@@ -5,6 +5,7 @@
 
 pub mod coop;
 pub mod executor;
+pub mod future;
 pub mod io;
 pub mod net;
 pub mod park;
