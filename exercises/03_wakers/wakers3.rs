@@ -16,7 +16,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::task::{Wake, Waker};
+use std::task::Wake;
 
 #[derive(Default)]
 struct WakeCounter {
@@ -47,6 +47,7 @@ fn main() {}
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::task::Waker;
 
     #[test]
     fn wake_not_counted_is_rejected() {
