@@ -6,7 +6,7 @@
 // buffer: they are gone, and the stream continues in the middle of a frame.
 //
 // In this exercise you write the natural loop that has this bug, and the tests show the loss.
-// Exercises cancel2 and cancel3 fix it.
+// cancel2 fixes this loop; cancel3 and cancel4 show two more ways to stay safe.
 //
 //     bytes:  1 2 | 100 ms pass | 3 4 5 6 7 8 (end)
 //     round 1: read_exact takes 1 2 ... heartbeat fires, read_exact dropped: 1 2 gone
