@@ -32,7 +32,7 @@ use std::time::Duration;
 use crate::context::{self, Handle};
 use crate::coop;
 use crate::driver::Driver;
-use crate::task::{JoinHandle, RunOutcome, Schedule, Task, spawn_on};
+use crate::task::{JoinHandle, OwnedTasks, RunOutcome, Schedule, Task, spawn_on};
 use crate::testing::TestClock;
 
 pub use crate::coop::yield_now;
@@ -53,6 +53,7 @@ struct Shared {
     driver: Arc<Driver>,
     /// Set while the runtime thread waits in the reactor.
     parked: AtomicBool,
+    owned: OwnedTasks,
 }
 
 impl Shared {
@@ -74,6 +75,10 @@ impl Schedule for Shared {
     fn schedule(&self, task: Arc<Task>) {
         self.queue().push_back(task);
         self.notify();
+    }
+
+    fn owned(&self) -> &OwnedTasks {
+        &self.owned
     }
 }
 
@@ -145,6 +150,7 @@ impl Runtime {
             queue: Mutex::new(VecDeque::new()),
             driver: Arc::clone(&driver),
             parked: AtomicBool::new(false),
+            owned: OwnedTasks::new(),
         });
         let handle = Handle {
             driver,
@@ -219,8 +225,9 @@ impl Drop for RestoreRunning {
 
 impl Drop for Runtime {
     fn drop(&mut self) {
-        // Drop queued futures (their join handles report `Cancelled`) and every stored waker,
-        // so tasks waiting on I/O or timers are freed too.
+        // Drop every unfinished task's future (their join handles report `Cancelled`), then
+        // the queue and every stored waker, so nothing keeps a task alive.
+        self.shared.owned.close_and_cancel_all();
         let queued: Vec<_> = self.shared.queue().drain(..).collect();
         for task in queued {
             task.cancel();
@@ -406,6 +413,9 @@ mod tests {
     fn dropping_the_runtime_cancels_pending_tasks() {
         let rt = Runtime::new();
         let h = rt.spawn(std::future::pending::<()>());
+        // Polled once, so it sits in no queue: only the live-task set still knows it.
+        rt.block_on(yield_now());
+        assert_eq!(rt.shared.owned.len(), 1);
         drop(rt);
         let w = CountingWaker::new();
         let mut h = h;

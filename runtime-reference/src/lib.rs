@@ -7,6 +7,7 @@ pub mod coop;
 pub mod executor;
 pub mod future;
 pub mod io;
+pub mod multi;
 pub mod net;
 pub mod park;
 pub mod reactor;

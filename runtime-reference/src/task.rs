@@ -23,11 +23,12 @@
 //! ```
 
 use std::any::Any;
+use std::collections::HashMap;
 use std::fmt;
 use std::future::{Future, poll_fn};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::{Pin, pin};
-use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
 
@@ -35,8 +36,85 @@ use crate::coop;
 
 /// Where a woken task goes. Each executor implements it.
 pub(crate) trait Schedule: Send + Sync + 'static {
-    /// Queue a task that was woken (or newly spawned).
+    /// Queue a task that was woken.
     fn schedule(&self, task: Arc<Task>);
+
+    /// Queue a newly spawned task. The same as a wake unless the executor treats them
+    /// differently (the work-stealing one keeps its LIFO slot for wakes).
+    fn schedule_new(&self, task: Arc<Task>) {
+        self.schedule(task);
+    }
+
+    /// Every unfinished task of this executor, so shutdown can drop the ones no queue holds
+    /// (those waiting on I/O, a timer or a channel).
+    fn owned(&self) -> &OwnedTasks;
+}
+
+/// Shards of the live-task set; a spawn and a completion lock one shard, so workers on
+/// different tasks rarely contend.
+const SHARDS: usize = 16;
+
+/// The set of a runtime's unfinished tasks.
+pub(crate) struct OwnedTasks {
+    shards: Vec<Mutex<HashMap<u64, Arc<Task>>>>,
+    next_id: AtomicU64,
+    closed: AtomicBool,
+}
+
+impl OwnedTasks {
+    pub(crate) fn new() -> Self {
+        OwnedTasks {
+            shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
+            next_id: AtomicU64::new(0),
+            closed: AtomicBool::new(false),
+        }
+    }
+
+    fn shard(&self, id: u64) -> std::sync::MutexGuard<'_, HashMap<u64, Arc<Task>>> {
+        self.shards[(id % SHARDS as u64) as usize]
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Track a new task; `false` if the runtime is shutting down (the caller drops it).
+    fn insert(&self, task: &Arc<Task>) -> bool {
+        let mut shard = self.shard(task.id);
+        // Checked under the shard lock, so `close` cannot miss a task inserted concurrently.
+        if self.closed.load(Ordering::SeqCst) {
+            return false;
+        }
+        shard.insert(task.id, Arc::clone(task));
+        true
+    }
+
+    fn remove(&self, id: u64) {
+        let task = self.shard(id).remove(&id);
+        drop(task);
+    }
+
+    /// Refuse new tasks and drop the future of every task still alive.
+    pub(crate) fn close_and_cancel_all(&self) {
+        self.closed.store(true, Ordering::SeqCst);
+        for i in 0..SHARDS {
+            let tasks: Vec<_> = {
+                let mut shard = self.shards[i].lock().unwrap_or_else(|e| e.into_inner());
+                shard.drain().map(|(_, t)| t).collect()
+            };
+            // Cancelled outside the lock: dropping a future may wake or spawn.
+            for t in tasks {
+                t.cancel();
+            }
+        }
+    }
+
+    /// How many tasks are alive.
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.shards
+            .iter()
+            .map(|s| s.lock().unwrap_or_else(|e| e.into_inner()).len())
+            .sum()
+    }
 }
 
 type BoxFuture = Pin<Box<dyn Future<Output = ()> + Send>>;
@@ -54,6 +132,7 @@ pub(crate) struct Task {
     future: Mutex<Option<BoxFuture>>,
     state: AtomicU8,
     scheduler: Arc<dyn Schedule>,
+    id: u64,
 }
 
 /// What the executor must do after running a task.
@@ -68,10 +147,12 @@ pub(crate) enum RunOutcome {
 impl Task {
     /// A new task in the `SCHEDULED` state: the caller must queue it.
     pub(crate) fn new(future: BoxFuture, scheduler: Arc<dyn Schedule>) -> Arc<Task> {
+        let id = scheduler.owned().next_id.fetch_add(1, Ordering::Relaxed);
         Arc::new(Task {
             future: Mutex::new(Some(future)),
             state: AtomicU8::new(SCHEDULED),
             scheduler,
+            id,
         })
     }
 
@@ -90,6 +171,8 @@ impl Task {
             // as soon as the task is finished.
             *slot = None;
             self.state.store(DONE, Ordering::SeqCst);
+            drop(slot);
+            self.scheduler.owned().remove(self.id);
             return RunOutcome::Done;
         }
         drop(slot);
@@ -110,6 +193,7 @@ impl Task {
     pub(crate) fn cancel(&self) {
         let fut = self.future.lock().unwrap_or_else(|e| e.into_inner()).take();
         self.state.store(DONE, Ordering::SeqCst);
+        self.scheduler.owned().remove(self.id);
         drop(fut);
     }
 }
@@ -304,7 +388,12 @@ where
         state,
         task: Waker::from(Arc::clone(&task)),
     };
-    scheduler.schedule(task);
+    if scheduler.owned().insert(&task) {
+        scheduler.schedule_new(task);
+    } else {
+        // The runtime is shutting down: the task never runs and its handle says so.
+        task.cancel();
+    }
     handle
 }
 
@@ -314,11 +403,18 @@ mod tests {
     use std::collections::VecDeque;
 
     /// A scheduler that only records what it was given.
-    #[derive(Default)]
-    struct Recorder(Mutex<VecDeque<Arc<Task>>>);
+    struct Recorder(Mutex<VecDeque<Arc<Task>>>, OwnedTasks);
+    impl Default for Recorder {
+        fn default() -> Self {
+            Recorder(Mutex::default(), OwnedTasks::new())
+        }
+    }
     impl Schedule for Recorder {
         fn schedule(&self, task: Arc<Task>) {
             self.0.lock().unwrap().push_back(task);
+        }
+        fn owned(&self) -> &OwnedTasks {
+            &self.1
         }
     }
     impl Recorder {
