@@ -1,0 +1,113 @@
+// shutdown3: wait for every task with a JoinSet
+//
+// Before a program exits it must wait for the tasks it started: `tokio::spawn` returns a handle,
+// but dropping that handle does not wait for anything, and when `main` returns the runtime
+// simply drops whatever is still running. A `tokio::task::JoinSet` owns a group of tasks:
+// `spawn` adds one, `join_next().await` returns the next one to finish (in finishing order) and
+// `None` once the set is empty. Dropping the set aborts what is left, so drain it first.
+//
+// Write `run_all`: run every job as a task in a JoinSet, wait for all of them, and return the
+// values of the jobs that finished (sorted ascending) and how many jobs panicked. A panic in one
+// job arrives as an `Err(JoinError)` from `join_next`; it must not take `run_all` down with it.
+
+use std::future::Future;
+use std::pin::Pin;
+use tokio::task::JoinSet;
+
+type Job = Pin<Box<dyn Future<Output = u32> + Send>>;
+
+#[derive(Debug, PartialEq)]
+struct Outcome {
+    values: Vec<u32>,
+    panicked: usize,
+}
+
+async fn run_all(jobs: Vec<Job>) -> Outcome {
+    let mut set: JoinSet<u32> = JoinSet::new();
+    for job in jobs {
+        set.spawn(job);
+    }
+    let mut values = Vec::new();
+    let mut panicked = 0;
+    while let Some(joined) = set.join_next().await {
+        match joined {
+            Ok(value) => values.push(value),
+            // Nobody aborts these tasks, so an error here is a panic.
+            Err(_) => panicked += 1,
+        }
+    }
+    values.sort();
+    Outcome { values, panicked }
+}
+
+fn main() {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+    use tokio::time::Instant;
+
+    fn job(millis: u64, value: u32) -> Job {
+        Box::pin(async move {
+            tokio::time::sleep(Duration::from_millis(millis)).await;
+            value
+        })
+    }
+
+    fn failing_job(millis: u64) -> Job {
+        Box::pin(async move {
+            tokio::time::sleep(Duration::from_millis(millis)).await;
+            panic!("this job fails on purpose (the test expects this message)");
+        })
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn returning_after_the_first_task_is_rejected() {
+        let outcome = run_all(vec![job(30, 3), job(10, 1), job(20, 2)]).await;
+        assert_eq!(
+            outcome,
+            Outcome {
+                values: vec![1, 2, 3],
+                panicked: 0
+            },
+            "run_all must wait for every job, not just the first to finish"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn running_jobs_one_after_another_is_rejected() {
+        let start = Instant::now();
+        run_all((0..5).map(|i| job(20, i)).collect()).await;
+        assert_eq!(
+            start.elapsed(),
+            Duration::from_millis(20),
+            "five jobs of 20 ms run as tasks take 20 ms together"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn unwrapping_a_panicked_task_is_rejected() {
+        let outcome = run_all(vec![job(5, 7), failing_job(10), job(15, 9), failing_job(1)]).await;
+        assert_eq!(
+            outcome,
+            Outcome {
+                values: vec![7, 9],
+                panicked: 2
+            },
+            "count panicked jobs and keep collecting the others"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_empty_batch_finishes_at_once() {
+        let outcome = run_all(Vec::new()).await;
+        assert_eq!(
+            outcome,
+            Outcome {
+                values: vec![],
+                panicked: 0
+            }
+        );
+    }
+}
