@@ -23,12 +23,11 @@
 //! ```
 
 use std::any::Any;
-use std::collections::HashMap;
 use std::fmt;
 use std::future::{Future, poll_fn};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::{Pin, pin};
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
 
@@ -56,21 +55,29 @@ const SHARDS: usize = 16;
 
 /// The set of a runtime's unfinished tasks.
 pub(crate) struct OwnedTasks {
-    shards: Vec<Mutex<HashMap<u64, Arc<Task>>>>,
+    shards: Vec<Mutex<Slab>>,
     next_id: AtomicU64,
     closed: AtomicBool,
+}
+
+/// Slots indexed by a number stored in the task: insert and remove without hashing.
+#[derive(Default)]
+struct Slab {
+    slots: Vec<Option<Arc<Task>>>,
+    free: Vec<usize>,
+    len: usize,
 }
 
 impl OwnedTasks {
     pub(crate) fn new() -> Self {
         OwnedTasks {
-            shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
+            shards: (0..SHARDS).map(|_| Mutex::new(Slab::default())).collect(),
             next_id: AtomicU64::new(0),
             closed: AtomicBool::new(false),
         }
     }
 
-    fn shard(&self, id: u64) -> std::sync::MutexGuard<'_, HashMap<u64, Arc<Task>>> {
+    fn shard(&self, id: u64) -> std::sync::MutexGuard<'_, Slab> {
         self.shards[(id % SHARDS as u64) as usize]
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -83,13 +90,38 @@ impl OwnedTasks {
         if self.closed.load(Ordering::SeqCst) {
             return false;
         }
-        shard.insert(task.id, Arc::clone(task));
+        let index = match shard.free.pop() {
+            Some(i) => {
+                shard.slots[i] = Some(Arc::clone(task));
+                i
+            }
+            None => {
+                shard.slots.push(Some(Arc::clone(task)));
+                shard.slots.len() - 1
+            }
+        };
+        shard.len += 1;
+        task.slot.store(index, Ordering::Relaxed);
         true
     }
 
-    fn remove(&self, id: u64) {
-        let task = self.shard(id).remove(&id);
-        drop(task);
+    fn remove(&self, task: &Task) {
+        let removed = {
+            let mut shard = self.shard(task.id);
+            let index = task.slot.load(Ordering::Relaxed);
+            match shard.slots.get_mut(index) {
+                // The slot may have been emptied by `close_and_cancel_all` and reused since:
+                // only clear it if it still holds this very task.
+                Some(slot) if slot.as_ref().is_some_and(|t| std::ptr::eq(&**t, task)) => {
+                    let t = slot.take();
+                    shard.free.push(index);
+                    shard.len -= 1;
+                    t
+                }
+                _ => None,
+            }
+        };
+        drop(removed);
     }
 
     /// Refuse new tasks and drop the future of every task still alive.
@@ -98,7 +130,12 @@ impl OwnedTasks {
         for i in 0..SHARDS {
             let tasks: Vec<_> = {
                 let mut shard = self.shards[i].lock().unwrap_or_else(|e| e.into_inner());
-                shard.drain().map(|(_, t)| t).collect()
+                shard.free.clear();
+                shard.len = 0;
+                std::mem::take(&mut shard.slots)
+                    .into_iter()
+                    .flatten()
+                    .collect()
             };
             // Cancelled outside the lock: dropping a future may wake or spawn.
             for t in tasks {
@@ -112,7 +149,7 @@ impl OwnedTasks {
     pub(crate) fn len(&self) -> usize {
         self.shards
             .iter()
-            .map(|s| s.lock().unwrap_or_else(|e| e.into_inner()).len())
+            .map(|s| s.lock().unwrap_or_else(|e| e.into_inner()).len)
             .sum()
     }
 }
@@ -132,7 +169,10 @@ pub(crate) struct Task {
     future: Mutex<Option<BoxFuture>>,
     state: AtomicU8,
     scheduler: Arc<dyn Schedule>,
+    /// Picks the live-task shard.
     id: u64,
+    /// Index in that shard's slab.
+    slot: AtomicUsize,
 }
 
 /// What the executor must do after running a task.
@@ -153,6 +193,7 @@ impl Task {
             state: AtomicU8::new(SCHEDULED),
             scheduler,
             id,
+            slot: AtomicUsize::new(usize::MAX),
         })
     }
 
@@ -172,7 +213,7 @@ impl Task {
             *slot = None;
             self.state.store(DONE, Ordering::SeqCst);
             drop(slot);
-            self.scheduler.owned().remove(self.id);
+            self.scheduler.owned().remove(self);
             return RunOutcome::Done;
         }
         drop(slot);
@@ -193,7 +234,7 @@ impl Task {
     pub(crate) fn cancel(&self) {
         let fut = self.future.lock().unwrap_or_else(|e| e.into_inner()).take();
         self.state.store(DONE, Ordering::SeqCst);
-        self.scheduler.owned().remove(self.id);
+        self.scheduler.owned().remove(self);
         drop(fut);
     }
 }
