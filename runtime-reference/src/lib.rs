@@ -1,21 +1,61 @@
-//! The reference runtime: the finished form of what the asyncling course builds.
+//! The reference runtime: the finished form of what Parts I–II of the asyncling course build.
 //!
-//! Each module is one concept, in the order the course teaches it; see `README.md` for the map
-//! from modules to chapters.
+//! Each module is one concept, declared below in the order the course teaches it (see
+//! `README.md` for the map from modules to chapters). Later exercises import pieces from here,
+//! so a learner who is stuck in one chapter can still do the next; after solving a chapter, the
+//! matching module is the answer key.
+//!
+//! ```
+//! use runtime_reference::executor::{run, spawn};
+//! use runtime_reference::time::sleep;
+//! use std::time::Duration;
+//!
+//! let out = run(async {
+//!     let task = spawn(async {
+//!         sleep(Duration::from_millis(1)).await;
+//!         "done"
+//!     });
+//!     task.await.unwrap()
+//! });
+//! assert_eq!(out, "done");
+//! ```
 
-pub mod coop;
-pub mod executor;
-pub mod future;
-pub mod io;
-pub mod multi;
-pub mod net;
-pub mod park;
-pub mod reactor;
-pub mod sync;
-pub mod task;
-pub mod testing;
-pub mod time;
+// 03_wakers
 pub mod waker;
+
+// 04_tasks
+pub mod task;
+
+// 05_executor
+pub mod park;
+
+// 05_executor, 09_reactor, 10_scheduling
+pub mod executor;
+
+// 07_combinators, 15_select
+pub mod future;
+
+// 08_async_io, 09_reactor
+pub mod reactor;
+
+// p1_echo, 11_async_rw
+pub mod io;
+pub mod net;
+
+// 10_scheduling
+pub mod coop;
+
+// 12_timers
+pub mod time;
+
+// 13_channels
+pub mod sync;
+
+// 14_work_stealing
+pub mod multi;
+
+// Helpers for every chapter's tests
+pub mod testing;
 
 mod context;
 mod driver;
