@@ -34,7 +34,11 @@ pub struct BuildRequest<'a> {
     pub color: bool,
     pub timeout: Option<Duration>,
     pub cancel: Option<Arc<AtomicBool>>,
+    /// Told the name of each crate as cargo finishes compiling it.
+    pub progress: Option<Progress>,
 }
+
+pub type Progress = Arc<dyn Fn(&str) + Send + Sync>;
 
 /// One diagnostic the compiler (or clippy) emitted for a target.
 #[derive(Clone, Debug)]
@@ -189,6 +193,17 @@ fn build_with(req: &BuildRequest, bins: &[String], wrapper: Option<&Path>) -> Re
             timeout: req.timeout,
             separate_stdout: true,
             cancel: req.cancel.clone(),
+            on_line: req.progress.clone().map(|tell| {
+                let hook: process::LineHook = Arc::new(move |line: &[u8]| {
+                    if let Ok(m) = serde_json::from_slice::<Message>(line)
+                        && m.reason == "compiler-artifact"
+                        && let Some(t) = &m.target
+                    {
+                        tell(&t.name);
+                    }
+                });
+                hook
+            }),
         },
     )?;
     let mut report = BuildReport {

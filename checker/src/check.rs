@@ -105,6 +105,7 @@ pub struct Checker {
     pub manifest: PathBuf,
     pub color: bool,
     pub cancel: Option<Arc<AtomicBool>>,
+    pub progress: Option<cargo::Progress>,
 }
 
 impl Checker {
@@ -132,6 +133,7 @@ impl Checker {
                 color: self.color,
                 timeout: Some(BUILD_TIMEOUT),
                 cancel: self.cancel.clone(),
+                progress: self.progress.clone(),
             })?;
             reports.push((artifact, report));
         }
@@ -344,6 +346,7 @@ impl Checker {
             timeout: Some(ex.timeout),
             separate_stdout: false,
             cancel: self.cancel.clone(),
+            on_line: None,
         }
     }
 }
@@ -376,6 +379,7 @@ fn unfinished_tests(exe: &Path, output: &str) -> Vec<String> {
             timeout: Some(Duration::from_secs(5)),
             separate_stdout: true,
             cancel: None,
+            on_line: None,
         },
     ) else {
         return Vec::new();

@@ -2,15 +2,18 @@
 
 mod cargo;
 mod check;
+mod check_queue;
 mod course;
 mod explain;
 mod output_cap;
 mod pass_cache;
 mod process;
+mod screen;
 mod shipped;
 mod state;
 mod term;
 mod verify;
+mod watch;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -25,8 +28,9 @@ use crate::state::Store;
 
 /// Learn async Rust from the inside: exercises that fail until you make them pass.
 ///
-/// Run `asyncling run` to check the current exercise, `asyncling hint` when stuck, and
-/// `asyncling verify` to check everything.
+/// `asyncling` (or `asyncling watch`) checks the current exercise every time you save it.
+/// `asyncling run` checks it once, `asyncling hint` helps when you are stuck, and
+/// `asyncling verify` checks everything.
 #[derive(Parser)]
 #[command(name = "asyncling", version, propagate_version = true)]
 struct Cli {
@@ -39,6 +43,9 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Cmd {
+    /// Check the current exercise on every save (the default). Keys: n next, h hint, l list,
+    /// c check all, x reset, r recheck, q quit.
+    Watch,
     /// Check one exercise (the current one by default). Exits 0 when it passes.
     Run {
         /// The exercise's name, as `asyncling list` shows it.
@@ -97,9 +104,7 @@ fn real_main(cli: Cli) -> Result<bool> {
             &std::env::current_dir().context("Failed to read the current folder")?,
         )?,
     };
-    let Some(command) = cli.command else {
-        return status(&course);
-    };
+    let command = cli.command.unwrap_or(Cmd::Watch);
     if !matches!(
         command,
         Cmd::Verify {
@@ -110,6 +115,14 @@ fn real_main(cli: Cli) -> Result<bool> {
         shipped::remember_all(&course)?;
     }
     match command {
+        Cmd::Watch => {
+            let result = watch::run(&course, color);
+            if result.is_err() {
+                // Say where the learner is, so the suggested commands make sense.
+                let _ = status(&course);
+            }
+            result
+        }
         Cmd::Run { name } => run(&course, name.as_deref(), color),
         Cmd::Hint { name, all } => hint(&course, name.as_deref(), all),
         Cmd::List { done, pending } => list(&course, done, pending),
@@ -176,6 +189,7 @@ fn run(course: &Course, name: Option<&str>, color: bool) -> Result<bool> {
         manifest: course.package_manifest(),
         color,
         cancel: None,
+        progress: None,
     };
     let outcome = checker
         .check_all(&[Target::exercise(ex)], &|_, _| {})?

@@ -129,6 +129,7 @@ fn toolchain() -> String {
             timeout: Some(Duration::from_secs(30)),
             separate_stdout: true,
             cancel: None,
+            on_line: None,
         },
     )
     .map(|f| String::from_utf8_lossy(&f.stdout).into_owned())

@@ -46,7 +46,11 @@ pub struct Options {
     pub separate_stdout: bool,
     /// Set from another thread to stop the child early.
     pub cancel: Option<Arc<AtomicBool>>,
+    /// Called with each line of the separate stdout as it arrives (build progress).
+    pub on_line: Option<LineHook>,
 }
+
+pub type LineHook = Arc<dyn Fn(&[u8]) + Send + Sync>;
 
 /// Runs `cmd` to completion, the deadline or cancellation.
 pub fn run(mut cmd: Command, opts: &Options) -> Result<Finished> {
@@ -86,10 +90,21 @@ pub fn run(mut cmd: Command, opts: &Options) -> Result<Finished> {
         }
         cap
     });
-    let whole = out_reader.map(|mut r| {
+    let hook = opts.on_line.clone();
+    let whole = out_reader.map(|r| {
         thread::spawn(move || {
             let mut all = Vec::new();
-            let _ = r.read_to_end(&mut all);
+            let mut lines = std::io::BufReader::new(r);
+            let mut line = Vec::new();
+            while let Ok(n) = std::io::BufRead::read_until(&mut lines, b'\n', &mut line) {
+                if n == 0 {
+                    break;
+                }
+                if let Some(hook) = &hook {
+                    hook(&line);
+                }
+                all.append(&mut line);
+            }
             all
         })
     });
@@ -181,6 +196,7 @@ mod tests {
             timeout: Some(Duration::from_millis(timeout_ms)),
             separate_stdout: false,
             cancel: None,
+            on_line: None,
         }
     }
 
@@ -212,6 +228,7 @@ mod tests {
             timeout: None,
             separate_stdout: false,
             cancel: Some(cancel),
+            on_line: None,
         };
         let f = run(sh("sleep 30"), &o).unwrap();
         assert_eq!(f.ending, Ending::Cancelled);

@@ -126,6 +126,7 @@ pub fn run(course: &Course, opts: &Options) -> Result<bool> {
         manifest: course.package_manifest(),
         color: opts.color && opts.format == Format::Text,
         cancel: None,
+        progress: None,
     };
     let batch: Vec<Target> = to_check
         .iter()

@@ -25,5 +25,8 @@ fn every_exercise_fails_as_shipped_and_every_solution_passes() {
         out.status.success(),
         "verify --solutions failed:\n{stdout}\n{stderr}"
     );
-    assert!(stdout.contains("every exercise fails as shipped"), "{stdout}");
+    assert!(
+        stdout.contains("every exercise fails as shipped"),
+        "{stdout}"
+    );
 }

@@ -1,0 +1,782 @@
+//! `asyncling watch`: the learner's main loop. It checks the current exercise on every save (a
+//! debounced file watcher, falling back to polling, then to manual checks), never loses a save
+//! (see `check_queue`), and answers single keys. The terminal is put back exactly as it was on
+//! every way out: `q`, Ctrl-C, an error or a panic.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::{Arc, Mutex};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use crossterm::event::{self, Event as TermEvent, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use crossterm::{cursor, execute, queue, terminal};
+use notify_debouncer_mini::notify::{self, RecursiveMode};
+use notify_debouncer_mini::{DebounceEventResult, Debouncer, new_debouncer, new_debouncer_opt};
+
+use crate::check::{Checker, Outcome, Target};
+use crate::check_queue::{Action, CheckQueue};
+use crate::course::{Course, Exercise};
+use crate::screen::{self, ListRow, ListView, MainView, Status};
+use crate::shipped;
+use crate::state::{Progress, Store};
+
+/// Short, because every millisecond here is added to save → result. Editors that write a file in
+/// several steps finish well within it.
+const DEBOUNCE: Duration = Duration::from_millis(20);
+const POLL_INTERVAL: Duration = Duration::from_millis(300);
+const TICK: Duration = Duration::from_millis(250);
+
+enum Event {
+    Key(KeyEvent),
+    Redraw,
+    Changed(Vec<PathBuf>),
+    WatchFailed(String),
+    Built(String),
+    Checked(u64, Result<Outcome, String>),
+    AllProgress(usize),
+    AllChecked(Result<Vec<(String, bool)>, String>),
+}
+
+/// Restores the terminal when dropped, however the loop ends.
+struct TerminalGuard;
+
+impl TerminalGuard {
+    fn enter() -> Result<TerminalGuard> {
+        terminal::enable_raw_mode().context("Failed to switch the terminal to raw mode")?;
+        let guard = TerminalGuard;
+        execute!(
+            std::io::stdout(),
+            terminal::EnterAlternateScreen,
+            cursor::Hide
+        )
+        .context("Failed to prepare the terminal")?;
+        Ok(guard)
+    }
+}
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        let _ = execute!(
+            std::io::stdout(),
+            cursor::Show,
+            terminal::LeaveAlternateScreen
+        );
+        let _ = terminal::disable_raw_mode();
+    }
+}
+
+enum Mode {
+    Main,
+    List { cursor: usize, filter: Filter },
+    CheckingAll { done: usize, total: usize },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Filter {
+    All,
+    Done,
+    Pending,
+}
+
+enum Confirm {
+    ResetCurrent,
+    ResetListed(usize),
+}
+
+struct Watch<'a> {
+    course: &'a Course,
+    store: Store,
+    progress: Progress,
+    color: bool,
+    tx: Sender<Event>,
+    current: usize,
+    queue: CheckQueue,
+    generation: u64,
+    cancel: Arc<AtomicBool>,
+    worker: Option<JoinHandle<()>>,
+    started: Instant,
+    built: usize,
+    last_built: String,
+    outcome: Option<Outcome>,
+    hints: usize,
+    messages: Vec<String>,
+    mode: Mode,
+    confirm: Option<Confirm>,
+    watching: bool,
+    /// Hash of the file's content when its last check started. Watchers report reads and
+    /// attribute changes too (the compiler opening the file is one); only new content is a save.
+    checked_content: Option<u64>,
+}
+
+pub fn run(course: &Course, color: bool) -> Result<bool> {
+    if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
+        bail!(
+            "`asyncling watch` needs an interactive terminal, and this is not one. \
+             Use `asyncling run` to check the current exercise or `asyncling verify` to check all."
+        );
+    }
+    let store = Store::new(&course.root);
+    let (progress, warning) = store.load()?;
+    let (tx, rx) = mpsc::channel();
+    let exercises_dir = course
+        .root
+        .join("exercises")
+        .canonicalize()
+        .context("Failed to open the exercises folder")?;
+    let (debouncer, watch_message) = start_watcher(&exercises_dir, tx.clone());
+    let mut w = Watch {
+        current: progress.current_index(course),
+        course,
+        store,
+        progress,
+        color,
+        tx: tx.clone(),
+        queue: CheckQueue::default(),
+        generation: 0,
+        cancel: Arc::new(AtomicBool::new(false)),
+        worker: None,
+        started: Instant::now(),
+        built: 0,
+        last_built: String::new(),
+        outcome: None,
+        hints: 0,
+        messages: warning.into_iter().chain(watch_message).collect(),
+        mode: Mode::Main,
+        confirm: None,
+        watching: debouncer.is_some(),
+        checked_content: None,
+    };
+    if w.progress.done.is_empty()
+        && let Some(welcome) = &course.welcome_message
+    {
+        w.messages.extend(
+            welcome
+                .trim()
+                .lines()
+                .map(String::from)
+                .filter(|l| !l.is_empty()),
+        );
+    }
+    w.messages
+        .push(chapter_pointer(&course.exercises[w.current]));
+    spawn_input(tx);
+
+    let guard = TerminalGuard::enter()?;
+    let result = w.event_loop(&rx);
+    w.stop_worker();
+    drop(debouncer);
+    drop(guard);
+    result
+}
+
+fn chapter_pointer(ex: &Exercise) -> String {
+    format!(
+        "Chapter {}: the lesson is exercises/{}/README.md",
+        ex.chapter(),
+        ex.chapter()
+    )
+}
+
+/// Watches the exercises with the platform's notifications; if they cannot start (inotify limits,
+/// a network filesystem), polls instead; if even that fails, checks only when asked.
+fn start_watcher(
+    dir: &Path,
+    tx: Sender<Event>,
+) -> (Option<Box<dyn std::any::Any>>, Option<String>) {
+    let handler = move |result: DebounceEventResult| {
+        let _ = match result {
+            Ok(events) => tx.send(Event::Changed(events.into_iter().map(|e| e.path).collect())),
+            Err(e) => tx.send(Event::WatchFailed(e.to_string())),
+        };
+    };
+    let forced_poll = std::env::var_os("ASYNCLING_POLL").is_some();
+    let native = if forced_poll {
+        Err("polling was asked for (ASYNCLING_POLL)".to_string())
+    } else {
+        new_debouncer(DEBOUNCE, handler.clone())
+            .map_err(|e| e.to_string())
+            .and_then(|mut d| {
+                d.watcher()
+                    .watch(dir, RecursiveMode::Recursive)
+                    .map_err(|e| e.to_string())?;
+                Ok(d)
+            })
+    };
+    match native {
+        Ok(d) => (Some(Box::new(d)), None),
+        Err(why) => {
+            let config = notify_debouncer_mini::Config::default()
+                .with_timeout(DEBOUNCE)
+                .with_notify_config(notify::Config::default().with_poll_interval(POLL_INTERVAL));
+            let polled: Result<Debouncer<notify::PollWatcher>, String> =
+                new_debouncer_opt(config, handler)
+                    .map_err(|e| e.to_string())
+                    .and_then(|mut d| {
+                        d.watcher()
+                            .watch(dir, RecursiveMode::Recursive)
+                            .map_err(|e| e.to_string())?;
+                        Ok(d)
+                    });
+            match polled {
+                Ok(d) => (
+                    Some(Box::new(d)),
+                    Some(format!(
+                        "File notifications are unavailable ({why}); checking for saves every {} ms instead.",
+                        POLL_INTERVAL.as_millis()
+                    )),
+                ),
+                Err(e) => (
+                    None,
+                    Some(format!(
+                        "Saves cannot be watched here ({why}; polling: {e}). Press r to check after saving."
+                    )),
+                ),
+            }
+        }
+    }
+}
+
+/// Keys and resizes from the terminal; a tick while nothing happens keeps the clock moving.
+fn spawn_input(tx: Sender<Event>) {
+    thread::spawn(move || {
+        loop {
+            let sent = match event::poll(TICK) {
+                Ok(true) => match event::read() {
+                    Ok(TermEvent::Key(k)) if k.kind != KeyEventKind::Release => {
+                        tx.send(Event::Key(k))
+                    }
+                    Ok(TermEvent::Resize(..)) => tx.send(Event::Redraw),
+                    Ok(_) => Ok(()),
+                    Err(_) => return,
+                },
+                Ok(false) => tx.send(Event::Redraw),
+                Err(_) => return,
+            };
+            if sent.is_err() {
+                return;
+            }
+        }
+    });
+}
+
+impl Watch<'_> {
+    fn exercise(&self) -> &Exercise {
+        &self.course.exercises[self.current]
+    }
+
+    fn event_loop(&mut self, rx: &Receiver<Event>) -> Result<bool> {
+        if self.watching {
+            self.request_check();
+        } else {
+            self.draw()?;
+        }
+        loop {
+            self.draw()?;
+            let Ok(event) = rx.recv() else {
+                return Ok(true);
+            };
+            match event {
+                Event::Key(k) => {
+                    if k.code == KeyCode::Char('c') && k.modifiers.contains(KeyModifiers::CONTROL) {
+                        return Ok(true);
+                    }
+                    if !self.key(k)? {
+                        return Ok(true);
+                    }
+                }
+                Event::Redraw => {}
+                Event::Changed(paths) => {
+                    let target = self.course.root.join(self.exercise().path());
+                    let target = target.canonicalize().unwrap_or(target);
+                    if paths.iter().any(|p| *p == target)
+                        && self.content_hash() != self.checked_content
+                    {
+                        self.request_check();
+                    }
+                }
+                Event::WatchFailed(why) => {
+                    self.messages.push(format!(
+                        "The file watcher stopped ({why}); press r to check after saving."
+                    ));
+                }
+                Event::Built(name) => {
+                    self.built += 1;
+                    self.last_built = name;
+                }
+                Event::Checked(generation, result) => {
+                    if generation == self.generation {
+                        self.check_finished(result)?;
+                    }
+                }
+                Event::AllProgress(done) => {
+                    if let Mode::CheckingAll { done: d, .. } = &mut self.mode {
+                        *d = done;
+                    }
+                }
+                Event::AllChecked(result) => self.all_checked(result)?,
+            }
+        }
+    }
+
+    /// Handles one key; returns false to quit.
+    fn key(&mut self, k: KeyEvent) -> Result<bool> {
+        if let Some(confirm) = self.confirm.take() {
+            if matches!(k.code, KeyCode::Char('y') | KeyCode::Char('Y')) {
+                let index = match confirm {
+                    Confirm::ResetCurrent => self.current,
+                    Confirm::ResetListed(i) => i,
+                };
+                self.reset(index)?;
+            }
+            return Ok(true);
+        }
+        if let Mode::List { .. } = self.mode {
+            return self.list_key(k);
+        }
+        if let Mode::CheckingAll { .. } = self.mode {
+            return Ok(k.code != KeyCode::Char('q'));
+        }
+        match k.code {
+            KeyCode::Char('q') => return Ok(false),
+            KeyCode::Char('n') => {
+                if self.is_passed() {
+                    self.next();
+                } else {
+                    self.messages = vec![format!(
+                        "{} is not done yet: make it pass first (h shows a hint).",
+                        self.exercise().name
+                    )];
+                }
+            }
+            KeyCode::Char('h') => self.hint()?,
+            KeyCode::Char('r') => self.request_check(),
+            KeyCode::Char('x') => self.confirm = Some(Confirm::ResetCurrent),
+            KeyCode::Char('l') => {
+                self.mode = Mode::List {
+                    cursor: self.current,
+                    filter: Filter::All,
+                }
+            }
+            KeyCode::Char('c') => self.check_all(),
+            _ => {}
+        }
+        Ok(true)
+    }
+
+    fn list_key(&mut self, k: KeyEvent) -> Result<bool> {
+        let rows = self.list_indices();
+        let Mode::List { cursor, filter } = &mut self.mode else {
+            return Ok(true);
+        };
+        let pos = rows.iter().position(|&i| i == *cursor).unwrap_or(0);
+        match k.code {
+            KeyCode::Up | KeyCode::Char('k') => {
+                *cursor = rows.get(pos.saturating_sub(1)).copied().unwrap_or(*cursor)
+            }
+            KeyCode::Down | KeyCode::Char('j') => {
+                *cursor = rows.get(pos + 1).copied().unwrap_or(*cursor)
+            }
+            KeyCode::Char('d') => *filter = Filter::Done,
+            KeyCode::Char('p') => *filter = Filter::Pending,
+            KeyCode::Char('a') => *filter = Filter::All,
+            KeyCode::Char('r') => {
+                if let Some(&i) = rows.get(pos) {
+                    self.confirm = Some(Confirm::ResetListed(i));
+                }
+            }
+            KeyCode::Enter => {
+                if let Some(&i) = rows.get(pos) {
+                    self.mode = Mode::Main;
+                    self.go_to(i);
+                }
+            }
+            KeyCode::Esc | KeyCode::Char('q') | KeyCode::Char('l') => self.mode = Mode::Main,
+            _ => {}
+        }
+        // Keep the cursor on a row the filter shows.
+        let rows = self.list_indices();
+        if let Mode::List { cursor, .. } = &mut self.mode
+            && !rows.contains(cursor)
+            && let Some(&first) = rows.first()
+        {
+            *cursor = first;
+        }
+        Ok(true)
+    }
+
+    fn list_indices(&self) -> Vec<usize> {
+        let filter = match self.mode {
+            Mode::List { filter, .. } => filter,
+            _ => Filter::All,
+        };
+        (0..self.course.exercises.len())
+            .filter(|&i| {
+                let done = self.progress.is_done(&self.course.exercises[i].name);
+                match filter {
+                    Filter::All => true,
+                    Filter::Done => done,
+                    Filter::Pending => !done,
+                }
+            })
+            .collect()
+    }
+
+    fn is_passed(&self) -> bool {
+        self.outcome.as_ref().is_some_and(Outcome::passed) && !self.queue.is_running()
+    }
+
+    fn request_check(&mut self) {
+        match self.queue.saved() {
+            Action::Start => self.start_check(),
+            Action::Cancel => self.cancel.store(true, Ordering::SeqCst),
+            Action::Nothing => {}
+        }
+    }
+
+    fn content_hash(&self) -> Option<u64> {
+        use std::hash::{DefaultHasher, Hash, Hasher};
+        let bytes = std::fs::read(self.course.root.join(self.exercise().path())).ok()?;
+        let mut h = DefaultHasher::new();
+        bytes.hash(&mut h);
+        Some(h.finish())
+    }
+
+    fn start_check(&mut self) {
+        self.stop_worker();
+        self.checked_content = self.content_hash();
+        self.generation += 1;
+        self.cancel = Arc::new(AtomicBool::new(false));
+        self.started = Instant::now();
+        self.built = 0;
+        let tx = self.tx.clone();
+        let progress_tx = Mutex::new(self.tx.clone());
+        let checker = Checker {
+            manifest: self.course.package_manifest(),
+            color: self.color,
+            cancel: Some(self.cancel.clone()),
+            progress: Some(Arc::new(move |name: &str| {
+                if let Ok(tx) = progress_tx.lock() {
+                    let _ = tx.send(Event::Built(name.to_string()));
+                }
+            })),
+        };
+        let ex = self.exercise().clone();
+        let generation = self.generation;
+        self.worker = Some(thread::spawn(move || {
+            let result = checker
+                .check_all(&[Target::exercise(&ex)], &|_, _| {})
+                .map_err(|e| format!("{e:#}"))
+                .and_then(|mut v| {
+                    v.pop()
+                        .ok_or_else(|| "the check gave no result".to_string())
+                });
+            let _ = tx.send(Event::Checked(generation, result));
+        }));
+    }
+
+    /// Stops a running check (its process group is killed) and waits for its thread.
+    fn stop_worker(&mut self) {
+        if let Some(worker) = self.worker.take() {
+            self.cancel.store(true, Ordering::SeqCst);
+            let _ = worker.join();
+        }
+    }
+
+    fn check_finished(&mut self, result: Result<Outcome, String>) -> Result<()> {
+        let (current, next) = self.queue.finished();
+        if next == Action::Start {
+            self.start_check();
+        }
+        if !current {
+            return Ok(());
+        }
+        let outcome = match result {
+            Ok(o) => o,
+            Err(e) => Outcome {
+                failed: Some(crate::check::Step::Build),
+                output: format!("The check itself failed: {e}"),
+                notes: Vec::new(),
+                annotations: Vec::new(),
+                timed_out: false,
+            },
+        };
+        let name = self.exercise().name.clone();
+        let passed = outcome.passed();
+        let (p, _) = self.store.update(|p| {
+            if passed {
+                p.done.insert(name.clone());
+            } else {
+                p.done.remove(&name);
+            }
+        })?;
+        self.progress = p;
+        self.outcome = Some(outcome);
+        Ok(())
+    }
+
+    fn go_to(&mut self, index: usize) {
+        let chapter_changed = self.exercise().chapter() != self.course.exercises[index].chapter();
+        self.current = index;
+        let name = self.exercise().name.clone();
+        if let Ok((p, _)) = self.store.update(|p| p.current = Some(name)) {
+            self.progress = p;
+        }
+        self.outcome = None;
+        self.hints = 0;
+        self.messages.clear();
+        if chapter_changed {
+            self.messages
+                .push(format!("New chapter! {}", chapter_pointer(self.exercise())));
+        }
+        self.queue.abandon();
+        if self.queue.is_running() {
+            self.cancel.store(true, Ordering::SeqCst);
+        } else {
+            self.request_check();
+        }
+    }
+
+    fn next(&mut self) {
+        let n = self.course.exercises.len();
+        let next = (1..=n)
+            .map(|k| (self.current + k) % n)
+            .find(|&j| !self.progress.is_done(&self.course.exercises[j].name));
+        match next {
+            Some(j) => self.go_to(j),
+            None => {
+                self.messages = self
+                    .course
+                    .final_message
+                    .as_deref()
+                    .unwrap_or("Every exercise is done.")
+                    .trim()
+                    .lines()
+                    .map(String::from)
+                    .collect();
+            }
+        }
+    }
+
+    fn hint(&mut self) -> Result<()> {
+        let ex = self.exercise().clone();
+        let total = ex.hints.len();
+        let (p, _) = self.store.update(|p| {
+            let shown = p.hints_shown.entry(ex.name.clone()).or_insert(0);
+            *shown = (*shown + 1).min(total);
+        })?;
+        self.hints = p.hints_shown.get(&ex.name).copied().unwrap_or(0);
+        self.progress = p;
+        Ok(())
+    }
+
+    fn reset(&mut self, index: usize) -> Result<()> {
+        let ex = self.course.exercises[index].clone();
+        let message = match shipped::reset(self.course, &ex) {
+            Ok(Some(backup)) => format!(
+                "{} restored as shipped; your version is in {}",
+                ex.path().display(),
+                backup.display()
+            ),
+            Ok(None) => format!("{} was already as shipped.", ex.path().display()),
+            Err(e) => format!("Reset failed: {e:#}"),
+        };
+        let (p, _) = self.store.update(|p| {
+            p.done.remove(&ex.name);
+            p.hints_shown.remove(&ex.name);
+        })?;
+        self.progress = p;
+        self.messages = vec![message];
+        if index == self.current {
+            self.hints = 0;
+            self.request_check();
+        }
+        Ok(())
+    }
+
+    fn check_all(&mut self) {
+        let total = self.course.exercises.len();
+        self.mode = Mode::CheckingAll { done: 0, total };
+        let exercises = self.course.exercises.clone();
+        let manifest = self.course.package_manifest();
+        let color = self.color;
+        let tx = self.tx.clone();
+        thread::spawn(move || {
+            let targets: Vec<Target> = exercises.iter().map(Target::exercise).collect();
+            let checker = Checker {
+                manifest,
+                color,
+                cancel: None,
+                progress: None,
+            };
+            let count = std::sync::atomic::AtomicUsize::new(0);
+            let progress_tx = Mutex::new(tx.clone());
+            let result = checker
+                .check_all(&targets, &|_, _| {
+                    let n = count.fetch_add(1, Ordering::SeqCst) + 1;
+                    if let Ok(tx) = progress_tx.lock() {
+                        let _ = tx.send(Event::AllProgress(n));
+                    }
+                })
+                .map(|outcomes| {
+                    exercises
+                        .iter()
+                        .zip(outcomes)
+                        .map(|(e, o)| (e.name.clone(), o.passed()))
+                        .collect()
+                })
+                .map_err(|e| format!("{e:#}"));
+            let _ = tx.send(Event::AllChecked(result));
+        });
+    }
+
+    fn all_checked(&mut self, result: Result<Vec<(String, bool)>, String>) -> Result<()> {
+        self.mode = Mode::Main;
+        match result {
+            Ok(results) => {
+                let (p, _) = self.store.update(|p| {
+                    for (name, passed) in &results {
+                        if *passed {
+                            p.done.insert(name.clone());
+                        } else {
+                            p.done.remove(name);
+                        }
+                    }
+                })?;
+                self.progress = p;
+                let passed = results.iter().filter(|r| r.1).count();
+                self.messages = vec![format!(
+                    "Checked every exercise: {passed} of {} pass.",
+                    results.len()
+                )];
+                match self.progress.first_pending(self.course) {
+                    Some(i) if i != self.current => self.go_to(i),
+                    Some(_) => {}
+                    None => self.next(),
+                }
+            }
+            Err(e) => self.messages = vec![format!("Checking every exercise failed: {e}")],
+        }
+        Ok(())
+    }
+
+    fn draw(&self) -> Result<()> {
+        let (w, h) = terminal::size().unwrap_or((80, 24));
+        let (w, h) = (w as usize, h as usize);
+        let prompt = self.confirm.as_ref().map(|c| match c {
+            Confirm::ResetCurrent => format!(
+                "Reset {} as shipped? Your version is saved to a backup first. y/n",
+                self.exercise().path().display()
+            ),
+            Confirm::ResetListed(i) => format!(
+                "Reset {} as shipped? Your version is saved to a backup first. y/n",
+                self.course.exercises[*i].path().display()
+            ),
+        });
+        let lines = match &self.mode {
+            Mode::List { cursor, filter } => {
+                let rows = self
+                    .list_indices()
+                    .into_iter()
+                    .map(|i| {
+                        let e = &self.course.exercises[i];
+                        ListRow {
+                            number: i + 1,
+                            chapter: e.chapter(),
+                            name: &e.name,
+                            done: self.progress.is_done(&e.name),
+                            current: i == self.current,
+                        }
+                    })
+                    .collect::<Vec<_>>();
+                let pos = self
+                    .list_indices()
+                    .iter()
+                    .position(|i| i == cursor)
+                    .unwrap_or(0);
+                let filter = match filter {
+                    Filter::All => "all",
+                    Filter::Done => "done",
+                    Filter::Pending => "pending",
+                };
+                screen::list_lines(
+                    &ListView {
+                        rows,
+                        cursor: pos,
+                        filter,
+                        prompt: prompt.as_deref(),
+                    },
+                    w,
+                    h,
+                )
+            }
+            Mode::CheckingAll { done, total } => vec![
+                "Checking every exercise… (the first run builds them all)".to_string(),
+                screen::progress_bar(*done, *total, w),
+            ],
+            Mode::Main => self.main_lines(prompt.as_deref(), w, h),
+        };
+        let mut out = std::io::stdout().lock();
+        queue!(
+            out,
+            terminal::Clear(terminal::ClearType::All),
+            cursor::MoveTo(0, 0)
+        )?;
+        out.write_all(lines.join("\r\n").replace("\r\r\n", "\r\n").as_bytes())?;
+        out.flush()?;
+        Ok(())
+    }
+
+    fn main_lines(&self, prompt: Option<&str>, w: usize, h: usize) -> Vec<String> {
+        let ex = self.exercise();
+        let path = ex.path().display().to_string();
+        let solution = ex.solution_path().display().to_string();
+        let status = if self.queue.is_running() {
+            Status::Checking {
+                elapsed_secs: self.started.elapsed().as_secs(),
+                built: self.built,
+                last: self.last_built.clone(),
+            }
+        } else {
+            match &self.outcome {
+                Some(o) if o.passed() => Status::Passed,
+                Some(o) => Status::Failed {
+                    step: o.failed.map_or("?", |s| s.label()),
+                },
+                None => Status::Idle,
+            }
+        };
+        let (output, notes) = match &self.outcome {
+            Some(o) if !self.queue.is_running() => (o.output.as_str(), o.notes.as_slice()),
+            _ => ("", &[][..]),
+        };
+        let hints: Vec<(usize, usize, &str)> = ex
+            .hints
+            .iter()
+            .take(self.hints)
+            .enumerate()
+            .map(|(i, h)| (i + 1, ex.hints.len(), h.as_str()))
+            .collect();
+        screen::main_lines(
+            &MainView {
+                name: &ex.name,
+                path: &path,
+                solution: &solution,
+                chapter: ex.chapter(),
+                done: self.progress.done.len(),
+                total: self.course.exercises.len(),
+                status,
+                output,
+                notes,
+                hints: &hints,
+                messages: &self.messages,
+                prompt,
+            },
+            w,
+            h,
+        )
+    }
+}

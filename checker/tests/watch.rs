@@ -1,0 +1,213 @@
+//! `asyncling watch` driven in a real terminal: tmux runs it, `send-keys` types, `capture-pane`
+//! reads the screen. Each test uses its own tmux server (socket) and its own copy of the fixture.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let dest = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &dest);
+        } else {
+            fs::copy(entry.path(), dest).unwrap();
+        }
+    }
+}
+
+fn fixture(tag: &str) -> PathBuf {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/basic");
+    let dest = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("fixtures")
+        .join(format!("watch-{tag}"));
+    let _ = fs::remove_dir_all(&dest);
+    copy_dir(&src, &dest);
+    dest
+}
+
+fn start_at(course: &Path, current: &str, done: &[&str]) {
+    fs::create_dir_all(course.join(".asyncling")).unwrap();
+    let state = serde_json::json!({ "current": current, "done": done });
+    fs::write(course.join(".asyncling/state.json"), state.to_string()).unwrap();
+}
+
+/// A tmux server of its own, killed when dropped.
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn start(tag: &str, course: &Path) -> Tmux {
+        assert!(
+            Command::new("tmux").arg("-V").output().is_ok(),
+            "these tests drive the terminal through tmux; install it (apt-get install tmux)"
+        );
+        let socket = format!("asyncling-{tag}-{}", std::process::id());
+        let target = Path::new(env!("CARGO_TARGET_TMPDIR")).join("fixture-target");
+        let script = format!(
+            "cd '{}' && env CARGO_TARGET_DIR='{}' NO_COLOR=1 RUST_BACKTRACE=0 '{}'; \
+             echo EXITED:$?; stty -a; sleep 60",
+            course.display(),
+            target.display(),
+            env!("CARGO_BIN_EXE_asyncling")
+        );
+        let status = Command::new("tmux")
+            .args(["-L", &socket, "-f", "/dev/null", "new-session", "-d"])
+            .args(["-x", "120", "-y", "40", &script])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        Tmux { socket }
+    }
+
+    fn screen(&self) -> String {
+        let out = Command::new("tmux")
+            .args(["-L", &self.socket, "capture-pane", "-p"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn keys(&self, keys: &str) {
+        Command::new("tmux")
+            .args(["-L", &self.socket, "send-keys", keys])
+            .status()
+            .unwrap();
+    }
+
+    /// Waits for the screen to show `text`; the bound only guards against a broken build.
+    fn wait_for(&self, text: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            let screen = self.screen();
+            if screen.contains(text) {
+                return screen;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the screen never showed {text:?}; it shows:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["-L", &self.socket, "kill-server"])
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
+#[test]
+fn fail_then_save_the_solution_then_done_then_next() {
+    let c = fixture("flow");
+    start_at(&c, "fail_test", &["pass1"]);
+    let t = Tmux::start("flow", &c);
+    let screen = t.wait_for("failed at the test step");
+    assert!(screen.contains("add must add"), "{screen}");
+    assert!(screen.contains("asyncling · fail_test"), "{screen}");
+
+    fs::copy(
+        c.join("solutions/ch/fail_test.rs"),
+        c.join("exercises/ch/fail_test.rs"),
+    )
+    .unwrap();
+    let screen = t.wait_for("fail_test is done");
+    assert!(screen.contains("solutions/ch/fail_test.rs"), "{screen}");
+
+    t.keys("n");
+    t.wait_for("asyncling · not_send");
+    let screen = t.wait_for("failed at the build step");
+    assert!(screen.contains("not `Send`"), "{screen}");
+}
+
+#[test]
+fn a_save_during_a_running_check_is_checked_again() {
+    let c = fixture("midcheck");
+    start_at(&c, "hang", &[]);
+    let t = Tmux::start("midcheck", &c);
+    // The shipped test never finishes; while its check runs, save the fix.
+    t.wait_for("Checking hang");
+    while !c.join("hang.pid").exists() {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // An atomic-rename save, the way vim and VS Code write files.
+    let tmp = c.join("exercises/ch/.hang.rs.swp");
+    fs::copy(c.join("solutions/ch/hang.rs"), &tmp).unwrap();
+    fs::rename(&tmp, c.join("exercises/ch/hang.rs")).unwrap();
+    let screen = t.wait_for("hang is done");
+    assert!(!screen.contains("still running"), "{screen}");
+}
+
+#[test]
+fn q_quits_and_restores_the_terminal() {
+    let c = fixture("quit");
+    start_at(&c, "fail_test", &["pass1"]);
+    let t = Tmux::start("quit", &c);
+    t.wait_for("failed at the test step");
+    t.keys("q");
+    let screen = t.wait_for("EXITED:0");
+    // Raw mode is off again: the line discipline echoes and edits lines.
+    assert!(
+        screen.contains(" icanon") && screen.contains(" echo "),
+        "{screen}"
+    );
+    assert!(!screen.contains("-icanon"), "{screen}");
+}
+
+#[test]
+fn hint_list_and_reset_keys_work() {
+    let c = fixture("keys");
+    start_at(&c, "fail_test", &["pass1"]);
+    let t = Tmux::start("keys", &c);
+    t.wait_for("failed at the test step");
+    t.keys("h");
+    t.wait_for("Hint 1 of 2");
+    t.keys("l");
+    let screen = t.wait_for("Exercises (all)");
+    assert!(screen.contains("thread_panic"), "{screen}");
+    t.keys("Escape");
+    t.wait_for("q quit");
+    fs::write(
+        c.join("exercises/ch/fail_test.rs"),
+        "// learner's attempt\nfn main() {}\n",
+    )
+    .unwrap();
+    t.wait_for("fail_test is done");
+    t.keys("x");
+    t.wait_for("y/n");
+    t.keys("y");
+    t.wait_for("restored as shipped");
+    t.wait_for("failed at the test step");
+    let backups: Vec<_> = fs::read_dir(c.join(".asyncling/backups"))
+        .unwrap()
+        .collect();
+    assert_eq!(backups.len(), 1);
+}
+
+#[test]
+fn without_a_terminal_watch_says_what_to_use_instead() {
+    let c = fixture("notty");
+    let out = Command::new(env!("CARGO_BIN_EXE_asyncling"))
+        .arg("--course")
+        .arg(&c)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stderr).into_owned() + &String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(text.contains("needs an interactive terminal"), "{text}");
+    assert!(
+        text.contains("asyncling run") && text.contains("asyncling verify"),
+        "{text}"
+    );
+}
