@@ -292,9 +292,7 @@ impl Watch<'_> {
                 Event::Changed(paths) => {
                     let target = self.course.root.join(self.exercise().path());
                     let target = target.canonicalize().unwrap_or(target);
-                    if paths.iter().any(|p| *p == target)
-                        && self.content_hash() != self.checked_content
-                    {
+                    if paths.contains(&target) && self.content_hash() != self.checked_content {
                         self.request_check();
                     }
                 }

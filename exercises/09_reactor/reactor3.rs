@@ -305,7 +305,7 @@ mod tests {
     }
 
     #[test]
-    fn tasks_woken_by_the_reactor_are_polled_again() {
+    fn woken_task_left_unpolled_is_rejected() {
         let mut ex = Executor::new().unwrap();
         let (first, c1) = spawn_accept(&mut ex, 5);
         let (second, c2) = spawn_accept(&mut ex, 10);

@@ -202,16 +202,4 @@ mod tests {
             "320 numbers at 32 per poll take 10 polls: refill the budget before every poll"
         );
     }
-
-    #[test]
-    fn outside_an_executor_the_budget_is_unlimited() {
-        let mut numbers = Numbers::default();
-        let mut cx = Context::from_waker(Waker::noop());
-        for n in 1..=1000 {
-            assert_eq!(
-                Pin::new(&mut numbers.next_number()).poll(&mut cx),
-                Poll::Ready(n)
-            );
-        }
-    }
 }

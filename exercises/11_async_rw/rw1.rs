@@ -89,7 +89,7 @@ mod tests {
     }
 
     #[test]
-    fn data_is_read_once_the_reactor_reports_it() {
+    fn pending_without_storing_the_waker_is_rejected() {
         let (mut stream, mut client, reactor) = setup();
         let w = CountingWaker::new();
         let mut buf = [0u8; 16];

@@ -154,7 +154,7 @@ mod tests {
     }
 
     #[test]
-    fn equal_deadlines_are_two_timers() {
+    fn equal_deadlines_overwriting_each_other_is_rejected() {
         let t0 = Instant::now();
         let log = Arc::new(Mutex::new(Vec::new()));
         let mut timers = TimerHeap::new();

@@ -95,7 +95,7 @@ mod tests {
     }
 
     #[test]
-    fn ready_source_wakes_its_waker() {
+    fn event_that_wakes_nobody_is_rejected() {
         let mut reactor = Reactor::new().unwrap();
         let mut l = listener();
         let w = CountingWaker::new();
@@ -134,7 +134,7 @@ mod tests {
     }
 
     #[test]
-    fn wait_with_nothing_ready_wakes_nobody() {
+    fn waking_without_an_event_is_rejected() {
         let mut reactor = Reactor::new().unwrap();
         let mut l = listener();
         let w = CountingWaker::new();

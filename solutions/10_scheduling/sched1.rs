@@ -104,7 +104,7 @@ mod tests {
     }
 
     #[test]
-    fn tasks_run_in_spawn_order_not_lifo() {
+    fn lifo_order_is_rejected() {
         let ex = Executor::new();
         let log = log();
         for id in 0..3 {
