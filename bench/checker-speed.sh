@@ -3,7 +3,8 @@
 # side by side in one run:
 #   1. verify, solutions in place, from an empty target dir (dependencies included), and its size;
 #   2. verify again with nothing changed;
-#   3. save -> result for one exercise: `asyncling run` vs a bare warm `cargo test --bin`;
+#   3. save -> result for one exercise: `asyncling run`, and `asyncling watch` (the screen read
+#      through tmux), each vs a bare warm `cargo test --bin`;
 #   4. verify --solutions (unsolved must fail, solved must pass) from an empty target dir.
 # BASELINE=1 also checks the course the one-cargo-per-exercise way with the default dev profile.
 #
@@ -136,6 +137,39 @@ run_med=$(median < "$work/run.times"); bare_med=$(median < "$work/bare.times")
 add "save -> result: asyncling run" "${run_med} s"
 add "save -> result: bare warm cargo test --bin" "${bare_med} s"
 add "ratio run / bare" "$(python3 -c "print(f'{$run_med / $bare_med:.2f}')") (bar: 1.2)"
+
+echo "3b. save -> result shown by watch ($ROUNDS rounds, median; screen polled every 10 ms)"
+sock="asyncling-bench-$$"
+screen() { tmux -L "$sock" capture-pane -p; }
+wait_screen() { # text -> waits until the screen shows it
+  local deadline=$(( $(date +%s) + 120 ))
+  until screen | grep -q "$1"; do
+    [ "$(date +%s)" -lt "$deadline" ] || { echo "watch never showed '$1'"; screen; exit 1; }
+    sleep 0.01
+  done
+}
+solved="$course/solutions/bench/$name.rs"
+unsolved="$work/shipped/$name.rs"
+cp "$solved" "$ex"
+mkdir -p "$course/.asyncling"
+printf '{"current": "%s", "done": []}' "$name" > "$course/.asyncling/state.json"
+tmux -L "$sock" -f /dev/null new-session -d -x 160 -y 50 \
+  "cd '$course' && env NO_COLOR=1 '$A' watch; sleep 5"
+trap 'tmux -L "$sock" kill-server 2>/dev/null || true' EXIT
+wait_screen "$name is done"
+: > "$work/watch.times"
+for r in $(seq 1 "$ROUNDS"); do
+  # Fail, then pass: each save changes what the screen says, so its arrival is visible.
+  { cat "$unsolved"; echo "// round $r"; } > "$ex.tmp" && mv "$ex.tmp" "$ex"
+  wait_screen "failed at the test step"
+  { cat "$solved"; echo "// round $r"; } > "$ex.tmp"
+  t0=$(now); mv "$ex.tmp" "$ex"; wait_screen "$name is done"; t1=$(now)
+  secs "$t0" "$t1" >> "$work/watch.times"
+done
+tmux -L "$sock" send-keys q
+watch_med=$(median < "$work/watch.times")
+add "save -> result shown: asyncling watch" "${watch_med} s"
+add "ratio watch / bare" "$(python3 -c "print(f'{$watch_med / $bare_med:.2f}')") (bar: 1.3)"
 
 echo "4. verify --solutions, empty target dir"
 cp "$work"/shipped/*.rs "$course/exercises/bench/"
