@@ -17,7 +17,7 @@ use runtime_reference::multi;
 use runtime_reference::net::{TcpListener, TcpStream};
 use runtime_reference::sync::mpsc;
 
-const ROUNDS: usize = 3;
+const ROUNDS: usize = 5;
 const TASKS: usize = 100_000;
 const MESSAGES: usize = 1_000_000;
 const CONNECTIONS: usize = 64;
@@ -233,7 +233,18 @@ fn row(name: &str, ours: impl FnOnce() -> Duration, tokio: impl FnOnce() -> Dura
     if !selected(name) {
         return;
     }
-    let (ours, tokio) = (ours(), tokio());
+    // For profiling one side: VS_TOKIO_SIDE=ours (or tokio) skips the other (ratio shown as 0).
+    let side = std::env::var("VS_TOKIO_SIDE").unwrap_or_default();
+    let ours = if side == "tokio" {
+        Duration::ZERO
+    } else {
+        ours()
+    };
+    let tokio = if side == "ours" {
+        Duration::from_nanos(1)
+    } else {
+        tokio()
+    };
     let ratio = ours.as_secs_f64() / tokio.as_secs_f64();
     let verdict = if ratio <= 1.5 { "ok" } else { "MISSED" };
     println!(

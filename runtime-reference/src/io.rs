@@ -133,12 +133,24 @@ pub async fn read_to_end<R: AsyncRead + Unpin + ?Sized>(
     reader: &mut R,
     out: &mut Vec<u8>,
 ) -> io::Result<usize> {
-    let mut chunk = [0u8; 4096];
+    /// Bytes made readable per call: reading straight into the vector avoids a copy, and a
+    /// bounded window keeps the zero-filling proportional to what is actually read.
+    const WINDOW: usize = 32 * 1024;
     let start = out.len();
     loop {
-        match read(reader, &mut chunk).await? {
-            0 => return Ok(out.len() - start),
-            n => out.extend_from_slice(&chunk[..n]),
+        let filled = out.len();
+        out.resize(filled + WINDOW, 0);
+        let res = read(reader, &mut out[filled..]).await;
+        match res {
+            Ok(0) => {
+                out.truncate(filled);
+                return Ok(filled - start);
+            }
+            Ok(n) => out.truncate(filled + n),
+            Err(e) => {
+                out.truncate(filled);
+                return Err(e);
+            }
         }
     }
 }
