@@ -58,6 +58,9 @@ fn main() {}
 #[cfg(test)]
 mod tests {
     use super::*;
+    use runtime_reference::testing::{CountingWaker, poll_once};
+    use std::pin::pin;
+    use std::task::Poll;
     use tokio::time::Instant;
 
     // Starts a request that takes `millis` of (paused) time.
@@ -149,5 +152,25 @@ mod tests {
             .expect("the last guard was dropped but drain was never woken")
             .unwrap();
         assert!(drained);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn polling_the_count_instead_of_being_woken_is_rejected() {
+        let tracker = Tracker::new();
+        let guard = tracker.start();
+        let counter = CountingWaker::new();
+        let waker = counter.waker();
+        let mut drain = pin!(tracker.drain(Duration::from_secs(10)));
+        assert!(
+            poll_once(drain.as_mut(), &waker).is_pending(),
+            "one request is in flight; drain must wait"
+        );
+        drop(guard);
+        assert!(
+            counter.count() >= 1,
+            "dropping the last guard must wake the drain right away through the Notify; checking \
+             the count again later (sleep or yield in a loop) is not a wake-up"
+        );
+        assert_eq!(poll_once(drain.as_mut(), &waker), Poll::Ready(true));
     }
 }
