@@ -50,6 +50,7 @@ mod tests {
     use super::*;
     use std::future::Future;
     use std::time::Duration;
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
     use tokio::net::TcpListener;
 
     // The far end: answers every line with the same line in upper case, closes at end of stream.

@@ -44,7 +44,9 @@ fn main() {}
 mod tests {
     use super::*;
     use std::time::Duration;
-    use tokio::io::{DuplexStream, Lines, ReadHalf, WriteHalf};
+    use tokio::io::{
+        AsyncBufReadExt, AsyncWriteExt, BufReader, DuplexStream, Lines, ReadHalf, WriteHalf,
+    };
     use tokio::task::JoinHandle;
 
     struct Client {

@@ -59,7 +59,7 @@ mod tests {
     use runtime_reference::testing::{CountingWaker, poll_once};
     use std::pin::pin;
     use std::sync::Arc;
-    use std::sync::atomic::AtomicUsize;
+    use std::sync::atomic::{AtomicUsize, Ordering};
     use std::task::{Poll, Waker};
     use std::time::Duration;
 
