@@ -304,6 +304,11 @@ impl Registration {
         }
     }
 
+    /// Wait until the reactor reports readiness for `dir`.
+    pub async fn ready(&self, dir: Direction) -> ReadyEvent {
+        poll_fn(|cx| self.poll_ready(cx, dir)).await
+    }
+
     /// Forget the readiness `ev` reported, unless a newer event has arrived since.
     pub fn clear_readiness(&self, ev: ReadyEvent) {
         let bit = match ev.direction {

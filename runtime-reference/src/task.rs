@@ -470,9 +470,8 @@ mod tests {
     #[test]
     fn a_task_woken_twice_is_queued_once() {
         let rec = Arc::new(Recorder::default());
-        let mut waker_out = None;
-        let slot = Arc::new(Mutex::new(None::<Waker>));
-        let keep = Arc::clone(&slot);
+        let stored = Arc::new(Mutex::new(None::<Waker>));
+        let keep = Arc::clone(&stored);
         let _h = spawn_on(
             poll_fn(move |cx| {
                 *keep.lock().unwrap() = Some(cx.waker().clone());
@@ -482,11 +481,10 @@ mod tests {
         );
         let task = rec.pop().unwrap();
         assert_eq!(task.run(), RunOutcome::Done);
-        waker_out.replace(slot.lock().unwrap().clone().unwrap());
-        let w = waker_out.unwrap();
-        w.wake_by_ref();
-        w.wake_by_ref();
-        assert_eq!(rec.len(), 1);
+        let waker = stored.lock().unwrap().clone().unwrap();
+        waker.wake_by_ref();
+        waker.wake_by_ref();
+        assert_eq!(rec.len(), 1, "a queued task must not be queued again");
     }
 
     #[test]
