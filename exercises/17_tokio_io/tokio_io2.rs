@@ -38,6 +38,7 @@ mod tests {
 
     // The far end: answers every line with the same line in upper case, closes at end of stream.
     async fn uppercase_peer(stream: TcpStream) -> io::Result<()> {
+        stream.set_nodelay(true)?;
         let mut stream = BufReader::new(stream);
         loop {
             let mut line = String::new();
@@ -61,6 +62,8 @@ mod tests {
         let addr = listener.local_addr().unwrap();
         let peer = tokio::spawn(async move { uppercase_peer(listener.accept().await?.0).await });
         let stream = TcpStream::connect(addr).await.unwrap();
+        // Small lines go out at once instead of waiting for acknowledgements (Nagle).
+        stream.set_nodelay(true).unwrap();
         let (to_send, outgoing) = mpsc::channel(16);
         let (incoming, received) = mpsc::channel(16);
         let (writer, reader) = start(stream, outgoing, incoming);

@@ -24,9 +24,11 @@ fn start(
 ) -> (JoinHandle<io::Result<()>>, JoinHandle<io::Result<()>>) {
     let (read_half, mut write_half) = stream.into_split();
     let writer = tokio::spawn(async move {
-        while let Some(line) = outgoing.recv().await {
+        while let Some(mut line) = outgoing.recv().await {
+            // One write per line: two small writes in a row can sit in the kernel waiting for
+            // an acknowledgement (Nagle's algorithm) and add tens of milliseconds.
+            line.push('\n');
             write_half.write_all(line.as_bytes()).await?;
-            write_half.write_all(b"\n").await?;
         }
         // Dropping `write_half` here shuts down our side of the connection.
         Ok(())
@@ -55,6 +57,7 @@ mod tests {
 
     // The far end: answers every line with the same line in upper case, closes at end of stream.
     async fn uppercase_peer(stream: TcpStream) -> io::Result<()> {
+        stream.set_nodelay(true)?;
         let mut stream = BufReader::new(stream);
         loop {
             let mut line = String::new();
@@ -78,6 +81,8 @@ mod tests {
         let addr = listener.local_addr().unwrap();
         let peer = tokio::spawn(async move { uppercase_peer(listener.accept().await?.0).await });
         let stream = TcpStream::connect(addr).await.unwrap();
+        // Small lines go out at once instead of waiting for acknowledgements (Nagle).
+        stream.set_nodelay(true).unwrap();
         let (to_send, outgoing) = mpsc::channel(16);
         let (incoming, received) = mpsc::channel(16);
         let (writer, reader) = start(stream, outgoing, incoming);
