@@ -2,6 +2,7 @@
 //! whichever comes first, an I/O event or the next deadline.
 
 use std::io;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::Waker;
 use std::time::{Duration, Instant};
@@ -16,6 +17,9 @@ pub(crate) struct Driver {
     /// `Some` for a runtime on a test clock: time moves only by `advance` or when the runtime
     /// is idle with a timer pending (then it jumps to that timer).
     clock: Option<TestClock>,
+    /// Threads inside `park` right now. A new earliest timer only needs to interrupt the
+    /// reactor when someone may be waiting in it with a later deadline.
+    waiting: AtomicUsize,
 }
 
 impl Driver {
@@ -24,6 +28,7 @@ impl Driver {
             reactor: Reactor::new()?,
             timers: Mutex::new(TimerHeap::new()),
             clock,
+            waiting: AtomicUsize::new(0),
         }))
     }
 
@@ -49,8 +54,10 @@ impl Driver {
             let key = timers.insert(deadline, waker);
             (key, before.is_none_or(|b| deadline < b))
         };
-        if earliest {
-            // A thread may be waiting in the reactor until a later deadline: make it recompute.
+        // SeqCst pairs with `park`, which counts itself waiting before it reads the next
+        // deadline: either it sees our timer, or we see it waiting and interrupt it.
+        if earliest && self.waiting.load(Ordering::SeqCst) > 0 {
+            // It may be waiting until a later deadline: make it recompute.
             self.reactor.unpark();
         }
         key
@@ -71,6 +78,13 @@ impl Driver {
     /// Wait for I/O, a deadline, or an `unpark`, at most `timeout` (`None`: no limit but
     /// those), then wake whatever became ready.
     pub(crate) fn park(&self, timeout: Option<Duration>) {
+        self.waiting.fetch_add(1, Ordering::SeqCst);
+        self.wait(timeout);
+        self.waiting.fetch_sub(1, Ordering::SeqCst);
+        self.fire_timers();
+    }
+
+    fn wait(&self, timeout: Option<Duration>) {
         let next = self.timers().next_deadline();
         match &self.clock {
             None => {
@@ -96,7 +110,6 @@ impl Driver {
                 }
             }
         }
-        self.fire_timers();
     }
 
     fn fire_timers(&self) {
