@@ -57,7 +57,7 @@ mod tests {
     use runtime_reference::time::timeout;
     use std::time::Duration;
 
-    const LIMIT: Duration = Duration::from_secs(1);
+    const LIMIT: Duration = Duration::from_secs(2);
 
     fn start() -> (UnboundedSender<Event>, JoinHandle<()>) {
         let (events, rx) = mpsc::unbounded();
@@ -73,7 +73,7 @@ mod tests {
     async fn next_line(rx: &mut Receiver<String>, what: &str) -> Option<String> {
         timeout(LIMIT, rx.recv())
             .await
-            .unwrap_or_else(|_| panic!("waited 1 s for {what}"))
+            .unwrap_or_else(|_| panic!("waited 2 s for {what}"))
     }
 
     fn say(events: &UnboundedSender<Event>, from: ClientId, line: &str) {

@@ -82,7 +82,7 @@ mod tests {
     use runtime_reference::time::timeout;
     use std::time::Duration;
 
-    const LIMIT: Duration = Duration::from_secs(1);
+    const LIMIT: Duration = Duration::from_secs(2);
 
     /// Starts `client(7, ..)` on a fresh connection; returns the test's end of the socket, the
     /// broker's end of the events, and the inbox sender from the `Join`.
@@ -104,7 +104,7 @@ mod tests {
     async fn next_event(rx: &mut Receiver<Event>, what: &str) -> Event {
         timeout(LIMIT, rx.recv())
             .await
-            .unwrap_or_else(|_| panic!("waited 1 s for the client task to send {what}"))
+            .unwrap_or_else(|_| panic!("waited 2 s for the client task to send {what}"))
             .expect("the client task dropped its events sender")
     }
 
@@ -114,7 +114,7 @@ mod tests {
         while !got.ends_with(b"\n") {
             let n = timeout(LIMIT, stream.read(&mut byte))
                 .await
-                .unwrap_or_else(|_| panic!("waited 1 s for {what} on the socket"))
+                .unwrap_or_else(|_| panic!("waited 2 s for {what} on the socket"))
                 .unwrap();
             assert!(
                 n > 0,
