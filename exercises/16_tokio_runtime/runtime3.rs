@@ -51,10 +51,21 @@ mod tests {
             .join();
         match joined {
             Ok(value) => value,
-            Err(_) => panic!(
-                "run_on panicked on a plain thread: tokio::spawn needs a runtime context there; \
-                 spawn through the Handle instead"
+            Err(payload) => panic!(
+                "run_on panicked on a plain thread ({}). If the message mentions a runtime \
+                 context: tokio::spawn needs one there; spawn through the Handle instead",
+                panic_message(&*payload)
             ),
+        }
+    }
+
+    fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
+        if let Some(text) = payload.downcast_ref::<&str>() {
+            text
+        } else if let Some(text) = payload.downcast_ref::<String>() {
+            text
+        } else {
+            "no message"
         }
     }
 
