@@ -406,6 +406,62 @@ mod tests {
     }
 
     #[test]
+    fn a_rustlings_v6_course_file_parses() {
+        // Every key a rustlings v6 community course uses, in its own layout and style.
+        let root = std::env::current_exe()
+            .unwrap()
+            .parent()
+            .unwrap()
+            .join("asyncling-rustlings-format");
+        for (dir, name) in [
+            ("00_intro", "intro1"),
+            ("01_vars", "variables1"),
+            ("", "quiz1"),
+        ] {
+            for top in ["exercises", "solutions"] {
+                let d = root.join(top).join(dir);
+                std::fs::create_dir_all(&d).unwrap();
+                std::fs::write(d.join(format!("{name}.rs")), "fn main() {}\n").unwrap();
+            }
+        }
+        let text = r#"format_version = 1
+
+welcome_message = """Is this your first time?"""
+final_message = "Done!"
+
+[[exercises]]
+name = "intro1"
+dir = "00_intro"
+test = false
+skip_check_unsolved = true
+hint = """
+Enter `n` to move on."""
+
+[[exercises]]
+name = "variables1"
+dir = "01_vars"
+test = false
+strict_clippy = true
+hint = "Declare it with `let`."
+
+[[exercises]]
+name = "quiz1"
+hint = "No hints this time ;)"
+"#;
+        let course = parse(text, &root).unwrap_or_else(|p| panic!("{p:?}"));
+        assert_eq!(course.exercises.len(), 3);
+        assert_eq!(course.exercises[0].mode, Mode::Run);
+        assert!(course.exercises[0].skip_check_unsolved);
+        assert!(course.exercises[1].strict_clippy);
+        assert_eq!(course.exercises[2].mode, Mode::Test);
+        assert_eq!(
+            course.exercises[2].path(),
+            PathBuf::from("exercises/quiz1.rs")
+        );
+        assert_eq!(course.final_message.as_deref(), Some("Done!"));
+    }
+
+    #[test]
     fn missing_files_are_reported_at_the_exercise() {
         let p = problems(
             "format_version = 1\n[[exercises]]\nname = \"a\"\ndir = \"d\"\nhint = \"x\"\n",

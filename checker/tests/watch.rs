@@ -42,6 +42,10 @@ struct Tmux {
 
 impl Tmux {
     fn start(tag: &str, course: &Path) -> Tmux {
+        Tmux::start_with(tag, course, "")
+    }
+
+    fn start_with(tag: &str, course: &Path, env: &str) -> Tmux {
         assert!(
             Command::new("tmux").arg("-V").output().is_ok(),
             "these tests drive the terminal through tmux; install it (apt-get install tmux)"
@@ -49,7 +53,7 @@ impl Tmux {
         let socket = format!("asyncling-{tag}-{}", std::process::id());
         let target = Path::new(env!("CARGO_TARGET_TMPDIR")).join("fixture-target");
         let script = format!(
-            "cd '{}' && env CARGO_TARGET_DIR='{}' NO_COLOR=1 RUST_BACKTRACE=0 '{}'; \
+            "cd '{}' && env {env} CARGO_TARGET_DIR='{}' NO_COLOR=1 RUST_BACKTRACE=0 '{}'; \
              echo EXITED:$?; stty -a; sleep 60",
             course.display(),
             target.display(),
@@ -144,6 +148,24 @@ fn a_save_during_a_running_check_is_checked_again() {
     fs::rename(&tmp, c.join("exercises/ch/hang.rs")).unwrap();
     let screen = t.wait_for("hang is done");
     assert!(!screen.contains("still running"), "{screen}");
+}
+
+#[test]
+fn without_file_notifications_it_polls_and_says_so() {
+    let c = fixture("poll");
+    start_at(&c, "fail_test", &["pass1"]);
+    let t = Tmux::start_with("poll", &c, "ASYNCLING_POLL=1");
+    let screen = t.wait_for("failed at the test step");
+    assert!(
+        screen.contains("checking for saves every 300 ms"),
+        "{screen}"
+    );
+    fs::copy(
+        c.join("solutions/ch/fail_test.rs"),
+        c.join("exercises/ch/fail_test.rs"),
+    )
+    .unwrap();
+    t.wait_for("fail_test is done");
 }
 
 #[test]
