@@ -660,6 +660,24 @@ mod tests {
     }
 
     #[test]
+    fn an_earlier_timer_interrupts_a_worker_waiting_for_a_later_one() {
+        let (tx, rx) = std::sync::mpsc::channel();
+        thread::spawn(move || {
+            let rt = Runtime::new(1);
+            // The only worker goes to sleep in the reactor until this far-away deadline.
+            let far = rt.spawn(async { crate::time::sleep(Duration::from_secs(3600)).await });
+            thread::sleep(Duration::from_millis(5));
+            // A nearer timer, registered from outside the worker, must cut that wait short.
+            rt.block_on(async { crate::time::sleep(Duration::from_millis(2)).await });
+            far.abort();
+            let _ = tx.send(());
+        });
+        // A generous guard so a missing interrupt fails instead of hanging for an hour.
+        rx.recv_timeout(Duration::from_secs(10))
+            .expect("the worker slept past a timer registered while it waited");
+    }
+
+    #[test]
     fn dropping_the_runtime_stops_the_workers() {
         let rt = Runtime::new(2);
         let h = rt.spawn(std::future::pending::<()>());
