@@ -211,7 +211,13 @@ fn start_watcher(
         Err(why) => {
             let config = notify_debouncer_mini::Config::default()
                 .with_timeout(DEBOUNCE)
-                .with_notify_config(notify::Config::default().with_poll_interval(POLL_INTERVAL));
+                .with_notify_config(
+                    // Modification times can be too coarse to tell a save that lands in the
+                    // middle of a scan; the exercise files are few and small, so compare contents.
+                    notify::Config::default()
+                        .with_poll_interval(POLL_INTERVAL)
+                        .with_compare_contents(true),
+                );
             let polled: Result<Debouncer<notify::PollWatcher>, String> =
                 new_debouncer_opt(config, handler)
                     .map_err(|e| e.to_string())
