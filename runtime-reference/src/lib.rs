@@ -20,6 +20,10 @@
 //! assert_eq!(out, "done");
 //! ```
 
+// The one `unsafe` block builds a raw waker (`waker::noop_waker`); everything else is safe.
+#![deny(unsafe_code)]
+#![warn(missing_docs)]
+
 // 03_wakers
 pub mod waker;
 

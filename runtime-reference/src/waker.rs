@@ -20,6 +20,7 @@ use std::thread::{self, Thread};
 
 /// The raw path: a waker with no data whose every operation does nothing. The standard library
 /// has `Waker::noop()`; this shows what it is made of.
+#[allow(unsafe_code)]
 pub fn noop_waker() -> Waker {
     // SAFETY: every vtable function ignores its data pointer, so a null pointer is never read,
     // and `clone` returns another raw waker with the same (trivially valid) vtable.
