@@ -2,6 +2,9 @@
 //! need no handle passed around.
 
 use std::cell::RefCell;
+use std::fmt;
+use std::marker::PhantomData;
+use std::rc::Rc;
 use std::sync::Arc;
 
 use crate::driver::Driver;
@@ -28,16 +31,31 @@ pub(crate) fn current() -> Handle {
     )
 }
 
-/// Restores the previous runtime when dropped, so nested runtimes unwind correctly.
-pub(crate) struct EnterGuard(Option<Handle>);
+/// Makes a runtime current on this thread until dropped, then restores the previous one, so
+/// nested runtimes unwind correctly. Returned by `Runtime::enter`.
+#[must_use = "the runtime stays current only while the guard lives"]
+pub struct EnterGuard {
+    prev: Option<Handle>,
+    // The guard restores a thread-local: it must be dropped on the thread that made it.
+    _not_send: PhantomData<Rc<()>>,
+}
+
+impl fmt::Debug for EnterGuard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("EnterGuard")
+    }
+}
 
 pub(crate) fn enter(handle: Handle) -> EnterGuard {
-    EnterGuard(CURRENT.with(|c| c.borrow_mut().replace(handle)))
+    EnterGuard {
+        prev: CURRENT.with(|c| c.borrow_mut().replace(handle)),
+        _not_send: PhantomData,
+    }
 }
 
 impl Drop for EnterGuard {
     fn drop(&mut self) {
-        let prev = self.0.take();
+        let prev = self.prev.take();
         CURRENT.with(|c| *c.borrow_mut() = prev);
     }
 }

@@ -35,6 +35,7 @@ use crate::driver::Driver;
 use crate::task::{JoinHandle, OwnedTasks, RunOutcome, Schedule, Task, spawn_on};
 use crate::testing::TestClock;
 
+pub use crate::context::EnterGuard;
 pub use crate::coop::yield_now;
 pub use crate::task::JoinError;
 
@@ -157,6 +158,13 @@ impl Runtime {
             scheduler: shared.clone(),
         };
         Ok(Runtime { shared, handle })
+    }
+
+    /// Make this runtime current on this thread without running it, so `sleep`, `spawn` and
+    /// the I/O types can be created outside `block_on` (for example a listener bound before the
+    /// server starts).
+    pub fn enter(&self) -> EnterGuard {
+        context::enter(self.handle.clone())
     }
 
     /// Spawn a task; it runs while some `block_on` of this runtime is running.
@@ -407,6 +415,16 @@ mod tests {
             });
             assert_eq!(out, Ok(1));
         }
+    }
+
+    #[test]
+    fn enter_lets_resources_be_made_outside_block_on() {
+        let rt = Runtime::with_test_clock(TestClock::new());
+        let sleep = {
+            let _guard = rt.enter();
+            crate::time::sleep(Duration::from_secs(1))
+        };
+        rt.block_on(sleep);
     }
 
     #[test]

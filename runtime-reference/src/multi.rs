@@ -453,6 +453,11 @@ impl Runtime {
         })
     }
 
+    /// Make this runtime current on this thread (see `executor::Runtime::enter`).
+    pub fn enter(&self) -> crate::executor::EnterGuard {
+        context::enter(self.handle.clone())
+    }
+
     /// Spawn a task onto the workers.
     pub fn spawn<F>(&self, fut: F) -> JoinHandle<F::Output>
     where
