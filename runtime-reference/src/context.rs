@@ -24,11 +24,19 @@ pub(crate) fn try_current() -> Option<Handle> {
     CURRENT.with(|c| c.borrow().clone())
 }
 
+/// The current runtime's scheduler, without cloning the rest of the handle.
+pub(crate) fn current_scheduler() -> Arc<dyn Schedule> {
+    CURRENT
+        .with(|c| c.borrow().as_ref().map(|h| Arc::clone(&h.scheduler)))
+        .expect(NO_RUNTIME)
+}
+
+const NO_RUNTIME: &str = "no runtime_reference runtime on this thread: call this inside \
+    Runtime::block_on, a spawned task, a worker of the multi-threaded runtime, or while a \
+    Runtime::enter guard is alive";
+
 pub(crate) fn current() -> Handle {
-    try_current().expect(
-        "no runtime_reference runtime on this thread: call this inside Runtime::block_on, \
-         a spawned task, or a worker of the multi-threaded runtime",
-    )
+    try_current().expect(NO_RUNTIME)
 }
 
 /// Makes a runtime current on this thread until dropped, then restores the previous one, so

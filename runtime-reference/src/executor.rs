@@ -253,7 +253,7 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    spawn_on(fut, context::current().scheduler)
+    spawn_on(fut, context::current_scheduler())
 }
 
 /// Run `fut` on a fresh single-threaded runtime: `Runtime::new().block_on(fut)`.

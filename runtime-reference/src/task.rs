@@ -320,11 +320,27 @@ impl<T> JoinState<T> {
 }
 
 /// Completes the join state with `Cancelled` if the task's future is dropped unfinished.
-struct CompleteOnDrop<T>(Arc<JoinState<T>>);
+struct CompleteOnDrop<T>(Option<Arc<JoinState<T>>>);
+
+impl<T> CompleteOnDrop<T> {
+    fn state(&self) -> &JoinState<T> {
+        self.0
+            .as_ref()
+            .expect("join state present until completion")
+    }
+
+    fn complete(mut self, out: Result<T, JoinError>) {
+        if let Some(state) = self.0.take() {
+            state.complete(out);
+        }
+    }
+}
 
 impl<T> Drop for CompleteOnDrop<T> {
     fn drop(&mut self) {
-        self.0.complete(Err(JoinError::Cancelled));
+        if let Some(state) = self.0.take() {
+            state.complete(Err(JoinError::Cancelled));
+        }
     }
 }
 
@@ -403,7 +419,7 @@ where
             waker: None,
         }),
     });
-    let guard = CompleteOnDrop(Arc::clone(&state));
+    let guard = CompleteOnDrop(Some(Arc::clone(&state)));
     let wrapped = async move {
         let guard = guard;
         let out = {
@@ -411,7 +427,7 @@ where
             // future is gone before the handle hears about it.
             let mut fut = pin!(fut);
             poll_fn(|cx| {
-                if guard.0.aborted.load(Ordering::SeqCst) {
+                if guard.state().aborted.load(Ordering::SeqCst) {
                     return Poll::Ready(Err(JoinError::Aborted));
                 }
                 match catch_unwind(AssertUnwindSafe(|| fut.as_mut().poll(cx))) {
@@ -422,7 +438,7 @@ where
             })
             .await
         };
-        guard.0.complete(out);
+        guard.complete(out);
     };
     let task = Task::new(Box::pin(wrapped), Arc::clone(&scheduler));
     let handle = JoinHandle {
