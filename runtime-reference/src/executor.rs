@@ -430,9 +430,12 @@ mod tests {
     #[test]
     fn dropping_the_runtime_cancels_pending_tasks() {
         let rt = Runtime::new();
+        let quick = rt.spawn(async {});
         let h = rt.spawn(std::future::pending::<()>());
-        // Polled once, so it sits in no queue: only the live-task set still knows it.
+        // Polled once, so it sits in no queue: only the live-task set still knows it. The
+        // quick task finished in its first poll and never entered the set.
         rt.block_on(yield_now());
+        assert!(quick.is_finished());
         assert_eq!(rt.shared.owned.len(), 1);
         drop(rt);
         let w = CountingWaker::new();

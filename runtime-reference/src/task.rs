@@ -44,8 +44,8 @@ pub(crate) trait Schedule: Send + Sync + 'static {
         self.schedule(task);
     }
 
-    /// Every unfinished task of this executor, so shutdown can drop the ones no queue holds
-    /// (those waiting on I/O, a timer or a channel).
+    /// This executor's waiting tasks, so shutdown can drop the ones no queue holds (those
+    /// waiting on I/O, a timer or a channel).
     fn owned(&self) -> &OwnedTasks;
 }
 
@@ -53,7 +53,11 @@ pub(crate) trait Schedule: Send + Sync + 'static {
 /// different tasks rarely contend.
 const SHARDS: usize = 16;
 
-/// The set of a runtime's unfinished tasks.
+/// `Task::slot` of a task not (yet) in the live-task set.
+const UNREGISTERED: usize = usize::MAX;
+
+/// The set of a runtime's tasks that wait for a wake-up (queued tasks are found through the
+/// queues).
 pub(crate) struct OwnedTasks {
     shards: Vec<Mutex<Slab>>,
     next_id: AtomicU64,
@@ -106,6 +110,9 @@ impl OwnedTasks {
     }
 
     fn remove(&self, task: &Task) {
+        if task.slot.load(Ordering::Relaxed) == UNREGISTERED {
+            return;
+        }
         let removed = {
             let mut shard = self.shard(task.id);
             let index = task.slot.load(Ordering::Relaxed);
@@ -122,6 +129,10 @@ impl OwnedTasks {
             }
         };
         drop(removed);
+    }
+
+    fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::SeqCst)
     }
 
     /// Refuse new tasks and drop the future of every task still alive.
@@ -193,7 +204,7 @@ impl Task {
             state: AtomicU8::new(SCHEDULED),
             scheduler,
             id,
-            slot: AtomicUsize::new(usize::MAX),
+            slot: AtomicUsize::new(UNREGISTERED),
         })
     }
 
@@ -217,6 +228,15 @@ impl Task {
             return RunOutcome::Done;
         }
         drop(slot);
+        // About to wait for a wake-up, held by no queue: from now on only the live-task set
+        // can find this task at shutdown. Tasks that finish in their first poll never pay for
+        // the set.
+        if self.slot.load(Ordering::Relaxed) == UNREGISTERED && !self.scheduler.owned().insert(self)
+        {
+            // The runtime is shutting down: nobody would ever run it again.
+            self.cancel();
+            return RunOutcome::Done;
+        }
         match self
             .state
             .compare_exchange(RUNNING, IDLE, Ordering::SeqCst, Ordering::SeqCst)
@@ -445,11 +465,11 @@ where
         state,
         task: Waker::from(Arc::clone(&task)),
     };
-    if scheduler.owned().insert(&task) {
-        scheduler.schedule_new(task);
-    } else {
+    if scheduler.owned().is_closed() {
         // The runtime is shutting down: the task never runs and its handle says so.
         task.cancel();
+    } else {
+        scheduler.schedule_new(task);
     }
     handle
 }
