@@ -248,7 +248,8 @@ impl<T> Sender<T> {
         if !st.receiver_alive {
             return Err(TrySendError::Closed(value));
         }
-        if !self.chan.has_room(&st) {
+        // Waiting senders are served first.
+        if !self.chan.has_room(&st) || !st.send_waiters.is_empty() {
             return Err(TrySendError::Full(value));
         }
         self.chan.push(st, value);
@@ -294,31 +295,36 @@ impl<T> Future for Send<'_, T> {
         if !st.receiver_alive {
             return Poll::Ready(Err(SendError(value)));
         }
-        if this.chan.has_room(&st) {
-            if let Some(id) = this.waiter.take() {
-                st.send_waiters.retain(|(w, _)| *w != id);
-            }
+        let in_line = this
+            .waiter
+            .and_then(|id| st.send_waiters.iter().position(|(w, _)| *w == id));
+        // First come, first served: a new sender may not take a free slot while others wait
+        // for one, or a steady stream of new sends could starve a waiting sender forever. A
+        // sender woken from the line (and so no longer in it) has been handed the slot.
+        let may_take = in_line.is_none() && (this.waiter.is_some() || st.send_waiters.is_empty());
+        if may_take && this.chan.has_room(&st) {
+            this.waiter = None;
             this.chan.push(st, value);
             return Poll::Ready(Ok(()));
         }
         this.value = Some(value);
-        // Full: get in line, or refresh our waker if we are already in line.
-        let id = match this.waiter {
-            Some(id) => id,
-            None => {
-                let id = st.next_waiter;
-                st.next_waiter += 1;
-                this.waiter = Some(id);
-                id
-            }
-        };
-        match st.send_waiters.iter_mut().find(|(w, _)| *w == id) {
-            Some((_, waker)) => {
+        match (in_line, this.waiter) {
+            // Still in line: keep the latest waker.
+            (Some(pos), _) => {
+                let waker = &mut st.send_waiters[pos].1;
                 if !waker.will_wake(cx.waker()) {
                     *waker = cx.waker().clone();
                 }
             }
-            None => st.send_waiters.push_back((id, cx.waker().clone())),
+            // Woken, but the slot went to someone else: back to the head of the line.
+            (None, Some(id)) => st.send_waiters.push_front((id, cx.waker().clone())),
+            // New and the channel is full (or others are waiting): join the back.
+            (None, None) => {
+                let id = st.next_waiter;
+                st.next_waiter += 1;
+                this.waiter = Some(id);
+                st.send_waiters.push_back((id, cx.waker().clone()));
+            }
         }
         Poll::Pending
     }
@@ -511,6 +517,36 @@ mod tests {
             t.join().unwrap();
         }
         assert_eq!(count, SENDERS * EACH, "messages were lost");
+    }
+
+    #[test]
+    fn a_new_sender_cannot_jump_the_line_of_waiting_senders() {
+        let (tx, mut rx) = channel(1);
+        tx.try_send(0).unwrap();
+        let (a, b, c) = (
+            CountingWaker::new(),
+            CountingWaker::new(),
+            CountingWaker::new(),
+        );
+        let mut first = pin!(tx.send(1));
+        let mut second = pin!(tx.send(2));
+        assert!(poll_once(first.as_mut(), &a.waker()).is_pending());
+        assert!(poll_once(second.as_mut(), &b.waker()).is_pending());
+        assert_eq!(rx.try_recv(), Ok(0)); // wakes `first`
+        let mut late = pin!(tx.send(3));
+        assert!(
+            poll_once(late.as_mut(), &c.waker()).is_pending(),
+            "a new send took the slot handed to a waiting one"
+        );
+        assert_eq!(tx.try_send(9), Err(TrySendError::Full(9)));
+        assert!(poll_once(first.as_mut(), &a.waker()).is_ready());
+        assert_eq!(rx.try_recv(), Ok(1)); // wakes `second`
+        assert_eq!((b.count(), c.count()), (1, 0));
+        assert!(poll_once(second.as_mut(), &b.waker()).is_ready());
+        assert_eq!(rx.try_recv(), Ok(2)); // wakes `late`
+        assert_eq!(c.count(), 1);
+        assert!(poll_once(late.as_mut(), &c.waker()).is_ready());
+        assert_eq!(rx.try_recv(), Ok(3));
     }
 
     #[test]
