@@ -89,6 +89,9 @@ struct Shared {
     driver: Arc<Driver>,
     shutdown: AtomicBool,
     owned: OwnedTasks,
+    /// Turns of the workers' loops, so a test can tell parking from spinning.
+    #[cfg(test)]
+    turns: AtomicUsize,
 }
 
 impl Shared {
@@ -209,6 +212,8 @@ impl WorkerCtx {
         let mut searching = false;
         let mut rng = 0x9E37_79B9_7F4A_7C15u64 ^ (self.index as u64 + 1);
         while !self.shared.shutdown.load(Ordering::Acquire) {
+            #[cfg(test)]
+            self.shared.turns.fetch_add(1, Ordering::Relaxed);
             tick = tick.wrapping_add(1);
             if tick.is_multiple_of(GLOBAL_INTERVAL) {
                 self.maintenance();
@@ -420,6 +425,8 @@ impl Runtime {
             driver: Arc::clone(&driver),
             shutdown: AtomicBool::new(false),
             owned: OwnedTasks::new(),
+            #[cfg(test)]
+            turns: AtomicUsize::new(0),
         });
         let handle = Handle {
             driver,
@@ -680,6 +687,22 @@ mod tests {
         // A generous guard so a missing interrupt fails instead of hanging for an hour.
         rx.recv_timeout(Duration::from_secs(10))
             .expect("the worker slept past a timer registered while it waited");
+    }
+
+    #[test]
+    fn idle_workers_park_instead_of_spinning() {
+        let rt = Runtime::new(2);
+        rt.block_on(async { spawn(async {}).await.unwrap() });
+        let before = rt.shared.turns.load(Ordering::Relaxed);
+        // Nothing to do for a while (real time passes: a lower bound only).
+        thread::sleep(Duration::from_millis(20));
+        let idle_turns = rt.shared.turns.load(Ordering::Relaxed) - before;
+        assert!(
+            idle_turns <= 4,
+            "idle workers went round {idle_turns} times"
+        );
+        // And a spawn still wakes one of them.
+        assert_eq!(rt.block_on(rt.spawn(async { 3 })), Ok(3));
     }
 
     #[test]
