@@ -37,10 +37,12 @@ pub async fn join<A: Future, B: Future>(a: A, b: B) -> (A::Output, B::Output) {
         {
             out_b = Some(v);
         }
-        if out_a.is_some() && out_b.is_some() {
-            Poll::Ready((out_a.take().unwrap(), out_b.take().unwrap()))
-        } else {
-            Poll::Pending
+        match (out_a.take(), out_b.take()) {
+            (Some(a), Some(b)) => Poll::Ready((a, b)),
+            (a, b) => {
+                (out_a, out_b) = (a, b);
+                Poll::Pending
+            }
         }
     })
     .await
@@ -65,7 +67,12 @@ pub async fn join_all<F: Future>(futures: Vec<F>) -> Vec<F::Output> {
             }
         }
         if left == 0 {
-            Poll::Ready(outputs.iter_mut().map(|o| o.take().unwrap()).collect())
+            Poll::Ready(
+                outputs
+                    .iter_mut()
+                    .map(|o| o.take().expect("every future has finished"))
+                    .collect(),
+            )
         } else {
             Poll::Pending
         }
