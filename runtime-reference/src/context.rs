@@ -1,7 +1,7 @@
 //! The runtime this thread is running in: found by `spawn`, `sleep` and the I/O types, so they
 //! need no handle passed around.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::marker::PhantomData;
 use std::rc::Rc;
@@ -18,6 +18,32 @@ pub(crate) struct Handle {
 
 thread_local! {
     static CURRENT: RefCell<Option<Handle>> = const { RefCell::new(None) };
+    /// Set while this thread drives a runtime (inside `block_on`, or as a worker).
+    static DRIVING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Marks this thread as driving a runtime until dropped.
+pub(crate) struct DrivingGuard(());
+
+/// Mark this thread as driving a runtime.
+///
+/// # Panics
+/// If it already is: a nested `block_on` would run the outer runtime's tasks re-entrantly
+/// (or block the thread that must run them), so it is refused with a clear message.
+pub(crate) fn start_driving() -> DrivingGuard {
+    if DRIVING.with(|d| d.replace(true)) {
+        panic!(
+            "block_on called on a thread that is already running a runtime_reference runtime \
+             (inside block_on or a task): use .await there instead"
+        );
+    }
+    DrivingGuard(())
+}
+
+impl Drop for DrivingGuard {
+    fn drop(&mut self) {
+        DRIVING.with(|d| d.set(false));
+    }
 }
 
 pub(crate) fn try_current() -> Option<Handle> {

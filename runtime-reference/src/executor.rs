@@ -178,7 +178,11 @@ impl Runtime {
 
     /// Run `fut` to completion, running spawned tasks, I/O and timers meanwhile. Tasks still
     /// pending when `fut` finishes stay queued for the next `block_on`.
+    ///
+    /// # Panics
+    /// When called from inside a runtime (a task or another `block_on`): await instead.
     pub fn block_on<F: Future>(&self, fut: F) -> F::Output {
+        let _driving = context::start_driving();
         let _enter = context::enter(self.handle.clone());
         let me = Arc::as_ptr(&self.shared) as usize;
         let prev = RUNNING_HERE.with(|r| r.replace(me));
@@ -425,6 +429,13 @@ mod tests {
             crate::time::sleep(Duration::from_secs(1))
         };
         rt.block_on(sleep);
+    }
+
+    #[test]
+    #[should_panic(expected = "use .await there instead")]
+    fn nested_block_on_is_refused() {
+        let rt = Runtime::new();
+        rt.block_on(async { Runtime::new().block_on(async {}) });
     }
 
     #[test]

@@ -440,6 +440,7 @@ impl Runtime {
                 thread::Builder::new()
                     .name(format!("rt-worker-{index}"))
                     .spawn(move || {
+                        let _driving = context::start_driving();
                         let _enter = context::enter(handle);
                         let ctx = Rc::new(WorkerCtx {
                             shared,
@@ -477,7 +478,11 @@ impl Runtime {
     /// Run `fut` on the calling thread (which parks while it is pending) while the workers run
     /// the spawned tasks. Inside, `executor::spawn`, `sleep` and the I/O types use this
     /// runtime.
+    ///
+    /// # Panics
+    /// When called from inside a runtime (a task or another `block_on`): await instead.
     pub fn block_on<F: Future>(&self, fut: F) -> F::Output {
+        let _driving = context::start_driving();
         let _enter = context::enter(self.handle.clone());
         let parker = Arc::new(Parker::new());
         let waker = Waker::from(Arc::clone(&parker));
