@@ -121,7 +121,7 @@ mod tests {
     fn timers_served_one_after_another_are_rejected() {
         let start = Instant::now();
         let log = Arc::new(Mutex::new(Vec::new()));
-        let mut timers: Vec<(u64, Timer)> = [30, 20, 10]
+        let mut timers: Vec<(u64, Timer)> = [70, 40, 10]
             .into_iter()
             .map(|ms| (ms, Timer::after(Duration::from_millis(ms))))
             .collect();
@@ -137,7 +137,7 @@ mod tests {
         let order: Vec<u64> = log.iter().map(|(id, _)| *id).collect();
         assert_eq!(
             order,
-            [10, 20, 30],
+            [10, 40, 70],
             "the timers must run side by side and fire in deadline order"
         );
         for (ms, at) in log {
