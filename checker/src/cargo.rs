@@ -36,6 +36,8 @@ pub struct BuildRequest<'a> {
     pub cancel: Option<Arc<AtomicBool>>,
     /// Told the name of each crate as cargo finishes compiling it.
     pub progress: Option<Progress>,
+    /// Build here instead of the package's own target directory.
+    pub target_dir: Option<PathBuf>,
 }
 
 pub type Progress = Arc<dyn Fn(&str) + Send + Sync>;
@@ -104,15 +106,23 @@ impl BuildReport {
     }
 }
 
-/// `clippy-driver` from PATH, unless the caller already set a wrapper of their own.
+/// `clippy-driver`, unless the caller already set a wrapper of their own. Beside the cargo that
+/// runs us (`cargo course` sets `CARGO`) is the toolchain's own, which skips rustup's proxy on
+/// every compile; otherwise the first on PATH.
 fn clippy_wrapper() -> Option<PathBuf> {
     if std::env::var_os("RUSTC_WORKSPACE_WRAPPER").is_some() {
         return None;
     }
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join("clippy-driver"))
-        .find(|p| p.is_file())
+    let beside_cargo = std::env::var_os("CARGO")
+        .map(PathBuf::from)
+        .and_then(|cargo| Some(cargo.parent()?.join("clippy-driver")))
+        .filter(|p| p.is_file());
+    beside_cargo.or_else(|| {
+        let path = std::env::var_os("PATH")?;
+        std::env::split_paths(&path)
+            .map(|dir| dir.join("clippy-driver"))
+            .find(|p| p.is_file())
+    })
 }
 
 /// True when builds lint with clippy as they compile.
@@ -187,6 +197,9 @@ fn build_with(req: &BuildRequest, bins: &[String], wrapper: Option<&Path>) -> Re
         cmd.env("RUSTC_WORKSPACE_WRAPPER", w);
     }
     cmd.env("CARGO_TERM_PROGRESS_WHEN", "never");
+    if let Some(dir) = &req.target_dir {
+        cmd.env("CARGO_TARGET_DIR", dir);
+    }
     let finished = process::run(
         cmd,
         &Options {

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use anyhow::Result;
 
+use crate::batch;
 use crate::cargo::{self, Artifact, BuildReport, BuildRequest, Diagnostic};
 use crate::course::{Exercise, Mode};
 use crate::explain;
@@ -108,6 +109,13 @@ pub struct Checker {
     pub progress: Option<cargo::Progress>,
 }
 
+/// What a check of one target came to.
+enum Verdict {
+    Final(Outcome),
+    /// The batch build cannot be trusted with this failure: check the exercise as its own crate.
+    Recheck,
+}
+
 impl Checker {
     /// Checks every target; `done` is called (from worker threads, one at a time) as each finishes,
     /// with the target's index. Outcomes come back in the targets' order.
@@ -116,10 +124,59 @@ impl Checker {
         targets: &[Target],
         done: &(dyn Fn(usize, &Outcome) + Sync),
     ) -> Result<Vec<Outcome>> {
-        let mut reports: Vec<(Artifact, BuildReport)> = Vec::new();
+        let batch = if targets.len() >= batch::MIN_BATCH && self.cancel.is_none() {
+            batch::build(&self.manifest, targets, self.color, BUILD_TIMEOUT)?
+        } else {
+            batch::Built::default()
+        };
+        let rest: Vec<usize> = (0..targets.len())
+            .filter(|i| !batch.batched.contains_key(i))
+            .collect();
+        let reports = self.build_ordinary(targets, &rest)?;
+        let all: Vec<usize> = (0..targets.len()).collect();
+        let mut results = self.pool(
+            &all,
+            &|i| match batch.batched.get(&i) {
+                Some(b) => self.finish_batched(&targets[i], b),
+                None => self
+                    .finish(&targets[i], report_for(&reports, &targets[i]))
+                    .map(Verdict::Final),
+            },
+            done,
+        )?;
+        let again: Vec<usize> = all
+            .iter()
+            .copied()
+            .filter(|&i| results[i].is_none())
+            .collect();
+        if !again.is_empty() {
+            let reports = self.build_ordinary(targets, &again)?;
+            let rechecked = self.pool(
+                &again,
+                &|i| {
+                    self.finish(&targets[i], report_for(&reports, &targets[i]))
+                        .map(Verdict::Final)
+                },
+                done,
+            )?;
+            for i in again {
+                results[i] = rechecked[i].clone();
+            }
+        }
+        Ok(results.into_iter().flatten().collect())
+    }
+
+    /// One cargo build per kind of artefact for the targets `which`.
+    fn build_ordinary(
+        &self,
+        targets: &[Target],
+        which: &[usize],
+    ) -> Result<Vec<(Artifact, BuildReport)>> {
+        let mut reports = Vec::new();
         for artifact in [Artifact::Tests, Artifact::Program] {
-            let bins: Vec<String> = targets
+            let bins: Vec<String> = which
                 .iter()
+                .map(|&i| &targets[i])
                 .filter(|t| t.artifact() == artifact)
                 .map(|t| t.bin.clone())
                 .collect();
@@ -134,32 +191,37 @@ impl Checker {
                 timeout: Some(BUILD_TIMEOUT),
                 cancel: self.cancel.clone(),
                 progress: self.progress.clone(),
+                target_dir: None,
             })?;
             reports.push((artifact, report));
         }
-        let report_for = |t: &Target| {
-            &reports
-                .iter()
-                .find(|(a, _)| *a == t.artifact())
-                .expect("every artifact kind in use was built")
-                .1
-        };
+        Ok(reports)
+    }
 
-        let results: Mutex<Vec<Option<Outcome>>> = Mutex::new(vec![None; targets.len()]);
+    /// Runs `check` for each index on a few threads. A `Final` verdict is reported to `done` and
+    /// kept; a `Recheck` leaves `None` in its place.
+    fn pool(
+        &self,
+        which: &[usize],
+        check: &(dyn Fn(usize) -> Result<Verdict> + Sync),
+        done: &(dyn Fn(usize, &Outcome) + Sync),
+    ) -> Result<Vec<Option<Outcome>>> {
+        let len = which.iter().max().map_or(0, |m| m + 1);
+        let results: Mutex<Vec<Option<Outcome>>> = Mutex::new(vec![None; len]);
         let next = AtomicUsize::new(0);
         let notify = Mutex::new(());
         let workers = std::thread::available_parallelism()
             .map_or(2, |n| n.get())
-            .min(targets.len().max(1));
+            .min(which.len().max(1));
         let first_error: Mutex<Option<anyhow::Error>> = Mutex::new(None);
         std::thread::scope(|s| {
             for _ in 0..workers {
                 s.spawn(|| {
                     loop {
-                        let i = next.fetch_add(1, Ordering::SeqCst);
-                        let Some(t) = targets.get(i) else { break };
-                        match self.finish(t, report_for(t)) {
-                            Ok(outcome) => {
+                        let k = next.fetch_add(1, Ordering::SeqCst);
+                        let Some(&i) = which.get(k) else { break };
+                        match check(i) {
+                            Ok(Verdict::Final(outcome)) => {
                                 {
                                     let _one_at_a_time = notify.lock();
                                     done(i, &outcome);
@@ -168,6 +230,7 @@ impl Checker {
                                     r[i] = Some(outcome);
                                 }
                             }
+                            Ok(Verdict::Recheck) => {}
                             Err(e) => {
                                 if let Ok(mut slot) = first_error.lock() {
                                     slot.get_or_insert(e);
@@ -182,8 +245,18 @@ impl Checker {
         if let Some(e) = first_error.into_inner().ok().flatten() {
             return Err(e);
         }
-        let results = results.into_inner().unwrap_or_default();
-        Ok(results.into_iter().flatten().collect())
+        Ok(results.into_inner().unwrap_or_default())
+    }
+
+    /// The steps after the build for an exercise compiled in a batch crate (always test mode).
+    fn finish_batched(&self, t: &Target, b: &batch::Batched) -> Result<Verdict> {
+        if let Some(failed) = self.run_tests(t, &b.exe, &b.tests, Some(&b.tests))? {
+            return Ok(Verdict::Final(failed));
+        }
+        if t.strict && !b.diagnostics.iter().all(|d| d.level != "warning") {
+            return Ok(Verdict::Recheck);
+        }
+        Ok(Verdict::Final(passed(String::new())))
     }
 
     /// The steps after the build, for one target.
@@ -195,17 +268,7 @@ impl Checker {
             if report.ending == Ending::Cancelled {
                 return Ok(cancelled());
             }
-            let mut annotations: Vec<Annotation> = diagnostics
-                .iter()
-                .filter(|d| d.is_error())
-                .filter_map(|d| {
-                    Some(Annotation {
-                        file: d.file.clone()?,
-                        line: d.line?,
-                        message: d.message.clone(),
-                    })
-                })
-                .collect();
+            let mut annotations = annotate(diagnostics.iter().filter(|d| d.is_error()));
             if annotations.is_empty() {
                 annotations.push(first_line(t, "the exercise does not compile"));
             }
@@ -217,41 +280,11 @@ impl Checker {
                 timed_out: report.ending == Ending::TimedOut,
             });
         };
-        let workdir = self.manifest.parent().unwrap_or(Path::new("."));
 
-        if ex.mode == Mode::Test {
-            let mut cmd = Command::new(&exe);
-            cmd.args(["--color", if self.color { "always" } else { "never" }]);
-            cmd.current_dir(workdir);
-            let run = process::run(cmd, &self.run_options(ex))?;
-            match run.ending {
-                Ending::Exited(0) => {}
-                Ending::Cancelled => return Ok(cancelled()),
-                Ending::TimedOut => {
-                    let output = run.output.render();
-                    let unfinished = unfinished_tests(&exe, &output);
-                    return Ok(Outcome {
-                        failed: Some(Step::Test),
-                        output,
-                        notes: vec![explain::for_hang(&t.bin, ex.timeout.as_secs(), &unfinished)],
-                        annotations: vec![first_line(t, "the tests hung and were stopped")],
-                        timed_out: true,
-                    });
-                }
-                ending => {
-                    let mut notes = Vec::new();
-                    if let Ending::Signaled(sig) = ending {
-                        notes.push(format!("The test process was killed by signal {sig}."));
-                    }
-                    return Ok(Outcome {
-                        failed: Some(Step::Test),
-                        output: run.output.render(),
-                        notes,
-                        annotations: vec![first_line(t, "tests failed")],
-                        timed_out: false,
-                    });
-                }
-            }
+        if ex.mode == Mode::Test
+            && let Some(failed) = self.run_tests(t, &exe, &[], None)?
+        {
+            return Ok(failed);
         }
 
         if t.strict {
@@ -276,16 +309,6 @@ impl Checker {
                     .map(|d| d.rendered.trim_end())
                     .collect::<Vec<_>>()
                     .join("\n\n");
-                let annotations = warnings
-                    .iter()
-                    .filter_map(|d| {
-                        Some(Annotation {
-                            file: d.file.clone()?,
-                            line: d.line?,
-                            message: d.message.clone(),
-                        })
-                    })
-                    .collect();
                 return Ok(Outcome {
                     failed: Some(Step::Clippy),
                     output: format!(
@@ -293,7 +316,7 @@ impl Checker {
                          clippy) must be fixed."
                     ),
                     notes: Vec::new(),
-                    annotations,
+                    annotations: annotate(warnings.into_iter()),
                     timed_out: false,
                 });
             }
@@ -301,17 +324,11 @@ impl Checker {
 
         if ex.mode == Mode::Run {
             let mut cmd = Command::new(&exe);
-            cmd.current_dir(workdir);
+            cmd.current_dir(self.workdir());
             let run = process::run(cmd, &self.run_options(ex))?;
             let output = run.output.render();
             return Ok(match run.ending {
-                Ending::Exited(0) => Outcome {
-                    failed: None,
-                    output,
-                    notes: Vec::new(),
-                    annotations: Vec::new(),
-                    timed_out: false,
-                },
+                Ending::Exited(0) => passed(output),
                 Ending::Cancelled => cancelled(),
                 Ending::TimedOut => Outcome {
                     failed: Some(Step::Run),
@@ -331,14 +348,63 @@ impl Checker {
                 },
             });
         }
+        Ok(passed(String::new()))
+    }
 
-        Ok(Outcome {
-            failed: None,
-            output: String::new(),
-            notes: Vec::new(),
-            annotations: Vec::new(),
-            timed_out: false,
+    /// Runs the test harness `exe` (only the tests `filter` names exactly, when given). `None`
+    /// when every test passed.
+    fn run_tests(
+        &self,
+        t: &Target,
+        exe: &Path,
+        filter: &[String],
+        listed: Option<&[String]>,
+    ) -> Result<Option<Outcome>> {
+        let ex = t.exercise;
+        if listed.is_some() && filter.is_empty() {
+            // A batched exercise without tests: nothing to run, nothing failed.
+            return Ok(None);
+        }
+        let mut cmd = Command::new(exe);
+        cmd.args(["--color", if self.color { "always" } else { "never" }]);
+        if !filter.is_empty() {
+            cmd.arg("--exact").args(filter);
+        }
+        cmd.current_dir(self.workdir());
+        let run = process::run(cmd, &self.run_options(ex))?;
+        Ok(match run.ending {
+            Ending::Exited(0) => None,
+            Ending::Cancelled => Some(cancelled()),
+            Ending::TimedOut => {
+                let output = run.output.render();
+                let unfinished = unfinished_tests(exe, &output, listed);
+                Some(Outcome {
+                    failed: Some(Step::Test),
+                    output,
+                    notes: vec![explain::for_hang(&t.bin, ex.timeout.as_secs(), &unfinished)],
+                    annotations: vec![first_line(t, "the tests hung and were stopped")],
+                    timed_out: true,
+                })
+            }
+            ending => {
+                let mut notes = Vec::new();
+                if let Ending::Signaled(sig) = ending {
+                    notes.push(format!("The test process was killed by signal {sig}."));
+                }
+                Some(Outcome {
+                    failed: Some(Step::Test),
+                    output: run.output.render(),
+                    notes,
+                    annotations: vec![first_line(t, "tests failed")],
+                    timed_out: false,
+                })
+            }
         })
+    }
+
+    /// Tests and programs run where `cargo test` would run them: the package's folder.
+    fn workdir(&self) -> &Path {
+        self.manifest.parent().unwrap_or(Path::new("."))
     }
 
     fn run_options(&self, ex: &Exercise) -> Options {
@@ -349,6 +415,36 @@ impl Checker {
             on_line: None,
         }
     }
+}
+
+fn report_for<'r>(reports: &'r [(Artifact, BuildReport)], t: &Target) -> &'r BuildReport {
+    &reports
+        .iter()
+        .find(|(a, _)| *a == t.artifact())
+        .expect("every artifact kind in use was built")
+        .1
+}
+
+fn passed(output: String) -> Outcome {
+    Outcome {
+        failed: None,
+        output,
+        notes: Vec::new(),
+        annotations: Vec::new(),
+        timed_out: false,
+    }
+}
+
+fn annotate<'d>(diagnostics: impl Iterator<Item = &'d Diagnostic>) -> Vec<Annotation> {
+    diagnostics
+        .filter_map(|d| {
+            Some(Annotation {
+                file: d.file.clone()?,
+                line: d.line?,
+                message: d.message.clone(),
+            })
+        })
+        .collect()
 }
 
 fn cancelled() -> Outcome {
@@ -369,8 +465,22 @@ fn first_line(t: &Target, message: &str) -> Annotation {
     }
 }
 
-/// Tests the harness lists but never reported a result for: the ones that hung.
-fn unfinished_tests(exe: &Path, output: &str) -> Vec<String> {
+/// Tests the harness lists (or `listed`, when known) but never reported a result for: the ones
+/// that hung.
+fn unfinished_tests(exe: &Path, output: &str, listed: Option<&[String]>) -> Vec<String> {
+    let finished: HashSet<&str> = output
+        .lines()
+        .filter_map(|l| l.strip_prefix("test "))
+        .filter_map(|l| l.split(" ... ").nth(1).map(|_| l.split(" ... ").next()))
+        .flatten()
+        .collect();
+    if let Some(listed) = listed {
+        return listed
+            .iter()
+            .filter(|name| !finished.contains(name.as_str()))
+            .cloned()
+            .collect();
+    }
     let mut cmd = Command::new(exe);
     cmd.args(["--list", "--format", "terse"]);
     let Ok(listed) = process::run(

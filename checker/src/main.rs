@@ -1,5 +1,6 @@
 //! `asyncling`: the checker for the asyncling course.
 
+mod batch;
 mod cargo;
 mod check;
 mod check_queue;

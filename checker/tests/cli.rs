@@ -29,6 +29,16 @@ fn fixture(name: &str, tag: &str) -> PathBuf {
         .join(format!("{name}-{tag}"));
     let _ = fs::remove_dir_all(&dest);
     copy_dir(&src, &dest);
+    // Cargo names a workspace member's outputs by its place inside the workspace, not by the
+    // workspace's own path: identical copies sharing a target directory would overwrite each
+    // other's binaries. A package name of its own per copy keeps them apart.
+    let copy = dest.file_name().unwrap().to_string_lossy().into_owned();
+    for file in ["Cargo.toml", "Cargo.lock"] {
+        let path = dest.join(file);
+        let text = fs::read_to_string(&path).unwrap();
+        let renamed = text.replace("name = \"fixture-", &format!("name = \"{copy}-fixture-"));
+        fs::write(&path, renamed).unwrap();
+    }
     dest
 }
 
@@ -294,6 +304,20 @@ fn verify_json_reports_every_exercise() {
             .unwrap()
             .iter()
             .any(|n| n == "pass1")
+    );
+    // The test-mode exercises were compiled together, as modules of batch crates.
+    let batches = Path::new(env!("CARGO_TARGET_TMPDIR")).join("fixture-target/asyncling-batch");
+    let ours = c.join("Cargo.toml").display().to_string();
+    let sources: String = fs::read_dir(&batches)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|dir| fs::read_to_string(dir.join("Cargo.toml")).is_ok_and(|m| m.contains(&ours)))
+        .flat_map(|dir| fs::read_dir(dir).unwrap())
+        .filter_map(|e| fs::read_to_string(e.ok()?.path()).ok())
+        .collect();
+    assert!(
+        sources.contains("mod fail_test;") && sources.contains("mod hang;"),
+        "{sources}"
     );
 }
 

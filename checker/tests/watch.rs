@@ -26,6 +26,16 @@ fn fixture(tag: &str) -> PathBuf {
         .join(format!("watch-{tag}"));
     let _ = fs::remove_dir_all(&dest);
     copy_dir(&src, &dest);
+    // Cargo names a workspace member's outputs by its place inside the workspace, not by the
+    // workspace's own path: identical copies sharing a target directory would overwrite each
+    // other's binaries. A package name of its own per copy keeps them apart.
+    let copy = dest.file_name().unwrap().to_string_lossy().into_owned();
+    for file in ["Cargo.toml", "Cargo.lock"] {
+        let path = dest.join(file);
+        let text = fs::read_to_string(&path).unwrap();
+        let renamed = text.replace("name = \"fixture-", &format!("name = \"{copy}-fixture-"));
+        fs::write(&path, renamed).unwrap();
+    }
     dest
 }
 
