@@ -32,7 +32,10 @@ const TICK: Duration = Duration::from_millis(250);
 
 enum Event {
     Key(KeyEvent),
+    /// The terminal was resized.
     Redraw,
+    /// Time passed: only a running check's clock needs it.
+    Tick,
     Changed(Vec<PathBuf>),
     WatchFailed(String),
     Built(String),
@@ -264,7 +267,7 @@ fn spawn_input(tx: Sender<Event>) {
                     Ok(_) => Ok(()),
                     Err(_) => return,
                 },
-                Ok(false) => tx.send(Event::Redraw),
+                Ok(false) => tx.send(Event::Tick),
                 Err(_) => return,
             };
             if sent.is_err() {
@@ -285,11 +288,18 @@ impl Watch<'_> {
         } else {
             self.draw()?;
         }
+        let mut redraw = true;
         loop {
-            self.draw()?;
+            if redraw {
+                self.draw()?;
+            }
             let Ok(event) = rx.recv() else {
                 return Ok(true);
             };
+            // An idle screen is not redrawn for nothing: only a running check has a clock.
+            redraw = !matches!(event, Event::Tick)
+                || self.queue.is_running()
+                || matches!(self.mode, Mode::CheckingAll { .. });
             match event {
                 Event::Key(k) => {
                     if k.code == KeyCode::Char('c') && k.modifiers.contains(KeyModifiers::CONTROL) {
@@ -299,7 +309,7 @@ impl Watch<'_> {
                         return Ok(true);
                     }
                 }
-                Event::Redraw => {}
+                Event::Redraw | Event::Tick => {}
                 Event::Changed(paths) => {
                     let target = self.course.root.join(self.exercise().path());
                     let target = target.canonicalize().unwrap_or(target);
