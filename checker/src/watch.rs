@@ -113,6 +113,9 @@ struct Watch<'a> {
     /// Hash of the file's content when its last check started. Watchers report reads and
     /// attribute changes too (the compiler opening the file is one); only new content is a save.
     checked_content: Option<u64>,
+    /// Size and modification time of the file when it was last read. Reading a file is itself an
+    /// event for the watcher, so the content is read only when these changed; `stat` is silent.
+    checked_stamp: Option<(u64, std::time::SystemTime)>,
     /// `ASYNCLING_TRACE=<file>`: when each result reaches the screen, for the speed benchmark.
     trace: Option<PathBuf>,
     result_undrawn: bool,
@@ -155,6 +158,7 @@ pub fn run(course: &Course, color: bool) -> Result<bool> {
         confirm: None,
         watching: debouncer.is_some(),
         checked_content: None,
+        checked_stamp: None,
         trace: std::env::var_os("ASYNCLING_TRACE").map(PathBuf::from),
         result_undrawn: false,
     };
@@ -313,7 +317,10 @@ impl Watch<'_> {
                 Event::Changed(paths) => {
                     let target = self.course.root.join(self.exercise().path());
                     let target = target.canonicalize().unwrap_or(target);
-                    if paths.contains(&target) && self.content_hash() != self.checked_content {
+                    if paths.contains(&target)
+                        && self.stamp() != self.checked_stamp
+                        && self.content_hash() != self.checked_content
+                    {
                         self.request_check();
                     }
                 }
@@ -456,7 +463,13 @@ impl Watch<'_> {
         }
     }
 
-    fn content_hash(&self) -> Option<u64> {
+    fn stamp(&self) -> Option<(u64, std::time::SystemTime)> {
+        let meta = std::fs::metadata(self.course.root.join(self.exercise().path())).ok()?;
+        Some((meta.len(), meta.modified().ok()?))
+    }
+
+    fn content_hash(&mut self) -> Option<u64> {
+        self.checked_stamp = self.stamp();
         use std::hash::{DefaultHasher, Hash, Hasher};
         let bytes = std::fs::read(self.course.root.join(self.exercise().path())).ok()?;
         let mut h = DefaultHasher::new();
