@@ -66,6 +66,7 @@ impl Outcome {
 }
 
 /// One thing to check: an exercise's own bin, or its solution's bin.
+#[derive(Clone)]
 pub struct Target<'a> {
     pub exercise: &'a Exercise,
     pub bin: String,

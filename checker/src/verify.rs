@@ -128,10 +128,7 @@ pub fn run(course: &Course, opts: &Options) -> Result<bool> {
         cancel: None,
         progress: None,
     };
-    let batch: Vec<Target> = to_check
-        .iter()
-        .map(|&i| clone_target(&targets[i].1))
-        .collect();
+    let batch: Vec<Target> = to_check.iter().map(|&i| targets[i].1.clone()).collect();
     let lines = Mutex::new(());
     let outcomes = checker.check_all(&batch, &|j, outcome| {
         let (kind, t) = &targets[to_check[j]];
@@ -259,15 +256,6 @@ fn print_text(course: &Course, report: &Report, solutions: bool) {
         for r in failures {
             println!("  {:<24} {}", r.name, r.message);
         }
-    }
-}
-
-fn clone_target<'a>(t: &Target<'a>) -> Target<'a> {
-    Target {
-        exercise: t.exercise,
-        bin: t.bin.clone(),
-        file: t.file.clone(),
-        strict: t.strict,
     }
 }
 
