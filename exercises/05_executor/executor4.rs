@@ -63,21 +63,12 @@ fn main() {
 mod tests {
     use super::*;
     use runtime_reference::testing::{CountingWaker, poll_once};
-    use std::task::Wake;
+    use std::sync::mpsc;
 
-    /// A waker that records which timer woke and when.
-    struct Recorder {
-        id: u64,
-        log: Arc<Mutex<Vec<(u64, Instant)>>>,
-    }
+    /// Long enough that its helper thread never fires while the tests run.
+    const FAR: Duration = Duration::from_secs(3600);
 
-    impl Wake for Recorder {
-        fn wake(self: Arc<Self>) {
-            self.log.lock().unwrap().push((self.id, Instant::now()));
-        }
-    }
-
-    /// Waits (a few ms at a time, at most a second) until `done` holds.
+    /// Waits (a millisecond at a time, at most a second) until `done` holds.
     fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
         let limit = Instant::now() + Duration::from_secs(1);
         while !done() {
@@ -107,63 +98,68 @@ mod tests {
         let counter = CountingWaker::new();
         assert!(
             poll_once(Pin::new(&mut timer), &counter.waker()).is_pending(),
-            "a timer polled before its deadline must return Pending (and must not sleep in poll)"
+            "a timer polled before its deadline must return Pending"
         );
         wait_until("the 30 ms timer", || counter.count() > 0);
-        assert!(poll_once(Pin::new(&mut timer), &counter.waker()).is_ready());
         assert!(
             start.elapsed() >= Duration::from_millis(30),
-            "the timer finished before its deadline"
+            "the timer woke its task before its deadline"
         );
+        assert!(poll_once(Pin::new(&mut timer), &counter.waker()).is_ready());
+    }
+
+    #[test]
+    fn sleeping_inside_poll_is_rejected() {
+        let (tx, rx) = mpsc::channel();
+        thread::spawn(move || {
+            let mut timer = Timer::after(FAR);
+            let counter = CountingWaker::new();
+            let _ = tx.send(poll_once(Pin::new(&mut timer), &counter.waker()).is_pending());
+        });
+        match rx.recv_timeout(Duration::from_millis(500)) {
+            Ok(pending) => assert!(pending, "a timer an hour away must answer Pending"),
+            Err(_) => panic!(
+                "polling a timer an hour away did not return: poll must never sleep, \
+                 a helper thread waits instead"
+            ),
+        }
     }
 
     #[test]
     fn timers_served_one_after_another_are_rejected() {
         let start = Instant::now();
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let mut timers: Vec<(u64, Timer)> = [70, 40, 10]
-            .into_iter()
-            .map(|ms| (ms, Timer::after(Duration::from_millis(ms))))
-            .collect();
-        for (ms, timer) in &mut timers {
-            let waker = Waker::from(Arc::new(Recorder {
-                id: *ms,
-                log: log.clone(),
-            }));
-            assert!(poll_once(Pin::new(timer), &waker).is_pending());
-        }
-        wait_until("three timers", || log.lock().unwrap().len() >= 3);
-        let log = log.lock().unwrap().clone();
-        let order: Vec<u64> = log.iter().map(|(id, _)| *id).collect();
-        assert_eq!(
-            order,
-            [10, 40, 70],
-            "the timers must run side by side and fire in deadline order"
+        let (late, soon) = (CountingWaker::new(), CountingWaker::new());
+        let mut far = Timer::after(FAR);
+        let mut near = Timer::after(Duration::from_millis(5));
+        assert!(poll_once(Pin::new(&mut far), &late.waker()).is_pending());
+        assert!(poll_once(Pin::new(&mut near), &soon.waker()).is_pending());
+        wait_until(
+            "a 5 ms timer polled after a timer an hour away: each timer needs its own helper",
+            || soon.count() > 0,
         );
-        for (ms, at) in log {
-            assert!(
-                at >= start + Duration::from_millis(ms),
-                "the {ms} ms timer woke its task before its deadline"
-            );
-        }
-        let counter = CountingWaker::new();
-        for (ms, timer) in &mut timers {
-            let polled = poll_once(Pin::new(timer), &counter.waker());
-            assert!(polled.is_ready(), "the {ms} ms timer woke but is not ready");
-        }
+        assert!(start.elapsed() >= Duration::from_millis(5));
+        assert!(poll_once(Pin::new(&mut near), &soon.waker()).is_ready());
+        assert_eq!(late.count(), 0, "the timer an hour away woke its task");
+        assert!(poll_once(Pin::new(&mut far), &late.waker()).is_pending());
     }
 
     #[test]
     fn waking_a_stale_waker_is_rejected() {
-        let mut timer = Timer::after(Duration::from_millis(5));
+        let mut timer = Timer::after(FAR);
         let (first, second) = (CountingWaker::new(), CountingWaker::new());
         assert!(poll_once(Pin::new(&mut timer), &first.waker()).is_pending());
         assert!(poll_once(Pin::new(&mut timer), &second.waker()).is_pending());
-        wait_until("the second waker", || second.count() > 0);
+        let shared = timer.shared.lock().unwrap();
+        let stored = shared.waker.as_ref().expect("a pending timer stores its waker");
+        assert!(
+            stored.will_wake(&second.waker()),
+            "the stored waker is an old poll's: keep the most recent one"
+        );
         assert_eq!(
-            first.count(),
+            first.live_wakers(),
             0,
-            "the timer woke the waker of an old poll: keep the most recent one"
+            "a copy of the first poll's waker is still alive (kept by the helper thread?): \
+             the thread must wake the waker stored by the latest poll"
         );
     }
 }
