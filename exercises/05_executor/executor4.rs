@@ -68,12 +68,31 @@ mod tests {
     /// Long enough that its helper thread never fires while the tests run.
     const FAR: Duration = Duration::from_secs(3600);
 
-    /// Waits (a millisecond at a time, at most a second) until `done` holds.
+    /// Waits (a millisecond at a time, at most half a second) until `done` holds.
     fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
-        let limit = Instant::now() + Duration::from_secs(1);
+        let limit = Instant::now() + Duration::from_millis(500);
         while !done() {
-            assert!(Instant::now() < limit, "{what}: no wake-up within a second");
+            assert!(
+                Instant::now() < limit,
+                "{what}: no wake-up within half a second"
+            );
             thread::sleep(Duration::from_millis(1));
+        }
+    }
+
+    /// Runs `f` on its own thread; fails if it does not return soon (a poll that sleeps).
+    fn without_sleeping_in_poll<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+        let (tx, rx) = mpsc::channel();
+        thread::spawn(move || {
+            let _ = tx.send(f());
+        });
+        match rx.recv_timeout(Duration::from_millis(500)) {
+            Ok(out) => out,
+            Err(mpsc::RecvTimeoutError::Timeout) => panic!(
+                "polling a timer an hour away did not return: poll must never sleep, a helper \
+                 thread waits instead"
+            ),
+            Err(mpsc::RecvTimeoutError::Disconnected) => panic!("the test failed (see above)"),
         }
     }
 
@@ -110,56 +129,56 @@ mod tests {
 
     #[test]
     fn sleeping_inside_poll_is_rejected() {
-        let (tx, rx) = mpsc::channel();
-        thread::spawn(move || {
+        let pending = without_sleeping_in_poll(|| {
             let mut timer = Timer::after(FAR);
             let counter = CountingWaker::new();
-            let _ = tx.send(poll_once(Pin::new(&mut timer), &counter.waker()).is_pending());
+            poll_once(Pin::new(&mut timer), &counter.waker()).is_pending()
         });
-        match rx.recv_timeout(Duration::from_millis(500)) {
-            Ok(pending) => assert!(pending, "a timer an hour away must answer Pending"),
-            Err(_) => panic!(
-                "polling a timer an hour away did not return: poll must never sleep, \
-                 a helper thread waits instead"
-            ),
-        }
+        assert!(pending, "a timer an hour away must answer Pending");
     }
 
     #[test]
     fn timers_served_one_after_another_are_rejected() {
-        let start = Instant::now();
-        let (late, soon) = (CountingWaker::new(), CountingWaker::new());
-        let mut far = Timer::after(FAR);
-        let mut near = Timer::after(Duration::from_millis(5));
-        assert!(poll_once(Pin::new(&mut far), &late.waker()).is_pending());
-        assert!(poll_once(Pin::new(&mut near), &soon.waker()).is_pending());
-        wait_until(
-            "a 5 ms timer polled after a timer an hour away: each timer needs its own helper",
-            || soon.count() > 0,
-        );
-        assert!(start.elapsed() >= Duration::from_millis(5));
-        assert!(poll_once(Pin::new(&mut near), &soon.waker()).is_ready());
-        assert_eq!(late.count(), 0, "the timer an hour away woke its task");
-        assert!(poll_once(Pin::new(&mut far), &late.waker()).is_pending());
+        without_sleeping_in_poll(|| {
+            let start = Instant::now();
+            let (late, soon) = (CountingWaker::new(), CountingWaker::new());
+            let mut far = Timer::after(FAR);
+            let mut near = Timer::after(Duration::from_millis(5));
+            assert!(poll_once(Pin::new(&mut far), &late.waker()).is_pending());
+            assert!(poll_once(Pin::new(&mut near), &soon.waker()).is_pending());
+            wait_until(
+                "a 5 ms timer polled after a timer an hour away: each timer needs its own helper",
+                || soon.count() > 0,
+            );
+            assert!(start.elapsed() >= Duration::from_millis(5));
+            assert!(poll_once(Pin::new(&mut near), &soon.waker()).is_ready());
+            assert_eq!(late.count(), 0, "the timer an hour away woke its task");
+            assert!(poll_once(Pin::new(&mut far), &late.waker()).is_pending());
+        });
     }
 
     #[test]
     fn waking_a_stale_waker_is_rejected() {
-        let mut timer = Timer::after(FAR);
-        let (first, second) = (CountingWaker::new(), CountingWaker::new());
-        assert!(poll_once(Pin::new(&mut timer), &first.waker()).is_pending());
-        assert!(poll_once(Pin::new(&mut timer), &second.waker()).is_pending());
-        let shared = timer.shared.lock().unwrap();
-        let stored = shared.waker.as_ref().expect("a pending timer stores its waker");
-        assert!(
-            stored.will_wake(&second.waker()),
-            "the stored waker is an old poll's: keep the most recent one"
-        );
-        assert_eq!(
-            first.live_wakers(),
-            0,
-            "a copy of the first poll's waker is still alive (kept by the helper thread?): \
-             the thread must wake the waker stored by the latest poll"
-        );
+        without_sleeping_in_poll(|| {
+            let mut timer = Timer::after(FAR);
+            let (first, second) = (CountingWaker::new(), CountingWaker::new());
+            assert!(poll_once(Pin::new(&mut timer), &first.waker()).is_pending());
+            assert!(poll_once(Pin::new(&mut timer), &second.waker()).is_pending());
+            let shared = timer.shared.lock().unwrap();
+            let stored = shared
+                .waker
+                .as_ref()
+                .expect("a pending timer stores its waker");
+            assert!(
+                stored.will_wake(&second.waker()),
+                "the stored waker is an old poll's: keep the most recent one"
+            );
+            assert_eq!(
+                first.live_wakers(),
+                0,
+                "a copy of the first poll's waker is still alive (kept by the helper thread?): \
+                 the thread must wake the waker stored by the latest poll"
+            );
+        });
     }
 }

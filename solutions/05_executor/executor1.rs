@@ -118,7 +118,7 @@ mod tests {
         thread::spawn(move || {
             let _ = tx.send(f());
         });
-        match rx.recv_timeout(Duration::from_millis(1000)) {
+        match rx.recv_timeout(Duration::from_millis(400)) {
             Ok(out) => out,
             Err(mpsc::RecvTimeoutError::Timeout) => {
                 panic!("{what}: block_on never returned; does the waker unpark the parked thread?")

@@ -74,7 +74,7 @@ mod tests {
         thread::spawn(move || {
             let _ = tx.send(f());
         });
-        match rx.recv_timeout(Duration::from_millis(400)) {
+        match rx.recv_timeout(Duration::from_millis(300)) {
             Ok(out) => out,
             Err(mpsc::RecvTimeoutError::Timeout) => {
                 panic!("{what}: the thread is still parked; a wake-up was lost")
