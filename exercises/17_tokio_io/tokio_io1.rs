@@ -7,7 +7,7 @@
 // fails with `io::ErrorKind::WouldBlock`, which means "wait again", not "the read failed".
 //
 // Write `read_some`: wait for readiness, try the read, and loop back to waiting on `WouldBlock`.
-// Return the number of bytes read (0 means the peer closed the connection); return any other
+// Return the number of bytes read (0 means the peer closed its sending half); return any other
 // error as it is. Use only `readable` and `try_read` (the stream is shared, `&TcpStream`).
 
 use std::io;
