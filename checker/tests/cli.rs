@@ -436,3 +436,20 @@ fn verify_solutions_proves_each_wrong_answer_is_rejected_fast() {
         "{report}"
     );
 }
+
+#[test]
+fn a_rustlings_layout_course_may_fill_in_tests_in_its_solutions() {
+    let c = fixture("author", "own-tests");
+    let info = fs::read_to_string(c.join("info.toml")).unwrap();
+    fs::write(
+        c.join("info.toml"),
+        info.replace("identical_solution_tests = true\n", ""),
+    )
+    .unwrap();
+    let out = asyncling(
+        &c,
+        &["verify", "--solutions", "drifted_tests", "--format", "json"],
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["ok"], true, "{}", text(&out));
+}
