@@ -11,6 +11,7 @@ mod output_cap;
 mod pass_cache;
 mod process;
 mod screen;
+mod select;
 mod shipped;
 mod state;
 mod term;
@@ -93,8 +94,8 @@ enum Cmd {
     Dev(DevCmd),
     /// Check every exercise in order, non-interactively (for CI). Exits 0 only when all pass.
     Verify {
-        /// Only these exercises (default: all). Progress is recorded only when all are checked.
-        names: Vec<String>,
+        #[command(flatten)]
+        selection: select::Selection,
         /// Course authors: prove every shipped exercise fails, every solution passes (with strict
         /// clippy, against the exercise's own tests), and every wrong answer kept in
         /// `wrong/<dir>/<name>/<mistake>.rs` fails a test within 2 s. Touches no learner file.
@@ -154,14 +155,14 @@ fn real_main(cli: Cli) -> Result<bool> {
         Cmd::Reset { name } => reset(&course, &name),
         Cmd::Dev(dev) => dev_command(&course, dev),
         Cmd::Verify {
-            names,
+            selection,
             solutions,
             format,
             no_cache,
         } => verify::run(
             &course,
             &verify::Options {
-                names,
+                selection,
                 solutions,
                 format,
                 use_cache: !no_cache,
