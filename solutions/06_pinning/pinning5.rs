@@ -4,14 +4,16 @@
 // are async blocks. The way out is *pin projection*: from `Pin<&mut Self>`, hand out one borrow
 // per field. A field that is pinned because the wrapper is (structurally pinned) comes out as
 // `Pin<&mut T>`; a field nothing pins, which you may replace or move out, comes out as a plain
-// `&mut T`. Safe code cannot do this split; you write it with `unsafe`, and you state in a
-// `// SAFETY:` comment the promises that make it sound.
+// `&mut T`. Safe code cannot do this split; it needs `unsafe`, and `unsafe` is only sound under
+// conditions that you must check and state (the chapter README lists them).
 //
 // `Counted` polls `inner`, counts the polls, and when `inner` finishes it moves the
 // `on_ready` callback out of its `Option` and calls it with the count. Three TODOs: choose each
 // field's type in `Fields`, write `project`, and write `poll` with it. No `Unpin` bound, and no
-// `impl Unpin` by hand. Libraries such as `pin-project` generate this code and check these rules
-// for you; writing it once by hand shows what they check.
+// `impl Unpin` by hand. Above each `unsafe` block, write a `// SAFETY:` comment that states why
+// it is sound *here*: which conditions it relies on and what in this file makes them hold.
+// Libraries such as `pin-project` generate this code and check these rules for you; writing it
+// once by hand shows what they check.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -46,13 +48,15 @@ struct Fields<'a, F, C> {
 
 impl<F, C> Counted<F, C> {
     fn project(self: Pin<&mut Self>) -> Fields<'_, F, C> {
-        // SAFETY: the `&mut Counted` never leaves this function and is used only to borrow its
-        // fields; `inner` is handed out pinned just below and nothing here moves it.
+        // SAFETY: the `&mut Counted<F, C>` never lets `inner` move: it is only used to borrow
+        // the three fields; nothing swaps, replaces, takes or returns `inner`, and no method of
+        // `Counted` hands out a plain `&mut F`.
         let this = unsafe { self.get_unchecked_mut() };
         Fields {
-            // SAFETY: `inner` is structurally pinned, a promise kept by the rest of this file:
-            // `Counted` has no `Drop` that could move it, is `Unpin` only when `F` is (no
-            // `impl Unpin` by hand), and no method hands out `&mut F` or moves `inner` out.
+            // SAFETY: `inner` is structurally pinned, and `Counted` keeps the rules for that:
+            // it is `Unpin` only when its fields are (the automatic impl; there is no
+            // hand-written one), it has no `Drop` impl that could move `inner` out, it is not
+            // `#[repr(packed)]`, and (see above) `inner` is never moved while pinned.
             inner: unsafe { Pin::new_unchecked(&mut this.inner) },
             polls: &mut this.polls,
             on_ready: &mut this.on_ready,
