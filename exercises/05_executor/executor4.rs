@@ -64,6 +64,25 @@ mod tests {
     use super::*;
     use runtime_reference::testing::{CountingWaker, poll_once};
     use std::sync::mpsc;
+    use std::task::Wake;
+
+    /// A waker that, when woken, looks whether the timer is already marked as fired, as the
+    /// task it wakes would on its next poll (`None`: the lock was taken, it could not look).
+    struct LooksWhenWoken {
+        shared: Arc<Mutex<Shared>>,
+        saw_fired: Mutex<Vec<Option<bool>>>,
+    }
+
+    impl Wake for LooksWhenWoken {
+        fn wake(self: Arc<Self>) {
+            self.wake_by_ref();
+        }
+
+        fn wake_by_ref(self: &Arc<Self>) {
+            let fired = self.shared.try_lock().ok().map(|shared| shared.fired);
+            self.saw_fired.lock().unwrap().push(fired);
+        }
+    }
 
     /// Long enough that its helper thread never fires while the tests run.
     const FAR: Duration = Duration::from_secs(3600);
@@ -180,5 +199,26 @@ mod tests {
                  the thread must wake the waker stored by the latest poll"
             );
         });
+    }
+
+    #[test]
+    fn waking_before_marking_the_timer_fired_is_rejected() {
+        let mut timer = Timer::after(Duration::from_millis(2));
+        let looker = Arc::new(LooksWhenWoken {
+            shared: Arc::clone(&timer.shared),
+            saw_fired: Mutex::new(Vec::new()),
+        });
+        let waker = Waker::from(Arc::clone(&looker));
+        assert!(poll_once(Pin::new(&mut timer), &waker).is_pending());
+        wait_until("the 2 ms timer", || {
+            !looker.saw_fired.lock().unwrap().is_empty()
+        });
+        let seen = looker.saw_fired.lock().unwrap().clone();
+        assert!(
+            !seen.contains(&Some(false)),
+            "the timer's waker was woken before the timer was marked as fired: the woken task \
+             would poll, find it not fired, and sleep with nobody left to wake it. Mark it \
+             fired first, then wake"
+        );
     }
 }
