@@ -1,4 +1,4 @@
-// wrong answer: a poll after completion answers Pending instead of panicking.
+// wrong answer: a poll after completion answers Pending instead of panicking; `answering_a_poll_after_completion_is_rejected` catches it.
 // combinators1: Map
 //
 // A combinator is a future built from other futures. `Map` wraps a future and a function:

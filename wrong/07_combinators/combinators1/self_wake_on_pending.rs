@@ -1,4 +1,4 @@
-// wrong answer: wakes the caller itself on every Pending "to be sure", so the task spins instead of sleeping until the inner future wakes it.
+// wrong answer: wakes the caller itself on every Pending "to be sure", so the task spins instead of sleeping until the inner future wakes it; `pending_with_a_different_waker_is_rejected` (one wake per Pending) catches it.
 // combinators1: Map
 //
 // A combinator is a future built from other futures. `Map` wraps a future and a function:

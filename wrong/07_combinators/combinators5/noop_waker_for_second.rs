@@ -1,4 +1,4 @@
-// wrong answer: polls the second stage with a no-op waker of its own instead of the caller's Context.
+// wrong answer: polls the second stage with a no-op waker of its own instead of the caller's Context; `second_future_gets_the_first_output` (block_on_checked names the lost wake-up) catches it.
 // combinators5: Then
 //
 // `then(first, f)` runs `first`, passes its output to `f`, which builds a *second* future,

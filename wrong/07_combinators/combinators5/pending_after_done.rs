@@ -1,4 +1,4 @@
-// wrong answer: a poll after completion answers Pending instead of panicking.
+// wrong answer: a poll after completion answers Pending instead of panicking; `answering_a_poll_after_completion_is_rejected` catches it.
 // combinators5: Then
 //
 // `then(first, f)` runs `first`, passes its output to `f`, which builds a *second* future,

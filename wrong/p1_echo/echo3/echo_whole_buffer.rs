@@ -1,4 +1,4 @@
-// wrong answer: writes back the whole buffer instead of the bytes just read; the echo tests catch the extra bytes.
+// wrong answer: writes back the whole 4 KiB buffer instead of the bytes just read; `connection_left_open_after_the_client_finished_is_rejected` and `serving_clients_one_at_a_time_is_rejected` see the extra bytes.
 // echo3: the echo server
 //
 // Put it together: a server that accepts clients forever and echoes every byte each client
