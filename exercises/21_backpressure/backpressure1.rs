@@ -107,6 +107,24 @@ test {test} FAILED: {STUCK}
     }
 
     #[test]
+    fn a_task_per_send_is_rejected() {
+        paused(|| async {
+            let (_rx, accepted) = start(4, 100);
+            settle().await;
+            let tasks = tokio::runtime::Handle::current()
+                .metrics()
+                .num_alive_tasks();
+            assert!(
+                tasks <= 1,
+                "{tasks} tasks are alive with a full queue: the producer must wait in `send` \
+                 itself; a task per send hides the backlog in waiting tasks instead of pushing \
+                 back (accepted: {})",
+                accepted.load(Ordering::SeqCst)
+            );
+        });
+    }
+
+    #[test]
     fn dropping_jobs_when_full_is_rejected() {
         paused(|| async {
             let (mut rx, _accepted) = start(2, 20);
