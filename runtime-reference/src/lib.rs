@@ -63,5 +63,7 @@ pub mod testing;
 
 mod context;
 mod driver;
+mod lock;
+mod timer;
 
 pub use executor::{Runtime, run, spawn};
