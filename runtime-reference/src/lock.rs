@@ -1,9 +1,11 @@
 //! Locks that ignore poisoning, used by every module that holds a `Mutex`.
 //!
-//! A `Mutex` is poisoned when a thread panics while holding it. Every critical section in this
-//! crate leaves its data consistent at each step (a panic there comes from a task's code, not
-//! from half-done bookkeeping), so a poisoned lock is still safe to use, and refusing it would
-//! turn one task's panic into a panic of the whole runtime.
+//! A `Mutex` is poisoned when a thread panics while holding it. The critical sections in this
+//! crate are short (push or pop a task, take or replace a waker, read a counter) and no step
+//! leaves the data half-changed, so what a poisoned lock guards is still consistent. A panic
+//! can still pass through one (a task's panic is caught inside the task, but a user's waker or
+//! `Drop` may panic under a lock); refusing the lock afterwards would turn that one panic into
+//! a failure of every task and thread that touches it.
 
 use std::sync::{Condvar, Mutex, MutexGuard, TryLockError, WaitTimeoutResult};
 use std::time::Duration;

@@ -6,18 +6,29 @@
 //! token. Readiness is only a hint: the operation is tried, and a `WouldBlock` clears the
 //! readiness so the next attempt waits for a fresh event.
 //!
-//! ```
-//! use runtime_reference::executor::Runtime;
-//! use runtime_reference::reactor::{Direction, Registered};
+//! The reactor stands alone: it needs mio and wakers, not an executor. Here it runs by hand;
+//! inside a runtime, the driver calls [`Reactor::wait`] when no task is ready, and
+//! `Registered::new` registers with that runtime's reactor.
 //!
-//! Runtime::new().block_on(async {
-//!     let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-//!     std_listener.set_nonblocking(true).unwrap();
-//!     let addr = std_listener.local_addr().unwrap();
-//!     let listener = Registered::new(mio::net::TcpListener::from_std(std_listener)).unwrap();
-//!     let _client = std::net::TcpStream::connect(addr).unwrap();
-//!     let (_conn, _) = listener.io(Direction::Read, |l| l.accept()).await.unwrap();
-//! });
+//! ```
+//! use runtime_reference::reactor::{Direction, Reactor, Registered};
+//! use std::task::{Context, Poll, Waker};
+//! use std::time::Duration;
+//!
+//! let reactor = Reactor::new().unwrap();
+//! let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+//! std_listener.set_nonblocking(true).unwrap();
+//! let addr = std_listener.local_addr().unwrap();
+//! let listener = mio::net::TcpListener::from_std(std_listener);
+//! let listener = Registered::with_reactor(listener, &reactor).unwrap();
+//!
+//! let mut cx = Context::from_waker(Waker::noop());
+//! let mut accept = |cx: &mut Context<'_>| listener.poll_io(cx, Direction::Read, |l| l.accept());
+//! assert!(accept(&mut cx).is_pending()); // nobody has connected: the waker is stored
+//!
+//! let _client = std::net::TcpStream::connect(addr).unwrap();
+//! while reactor.wait(Some(Duration::from_secs(1))).unwrap() == 0 {} // the listener's event
+//! assert!(matches!(accept(&mut cx), Poll::Ready(Ok(_))));
 //! ```
 
 use std::collections::HashMap;

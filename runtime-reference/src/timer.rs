@@ -2,15 +2,14 @@
 //! chapter 12).
 //!
 //! This is the part of the timers that the driver waits on. It knows nothing of the driver or
-//! of the runtime around it, so it can be built and tested alone, as chapter 12 does; the
-//! futures that use it (`sleep`, `timeout`, `interval`) are in `time`, which re-exports the
-//! public types of this module.
+//! of the runtime around it, so it can be built and tested alone (chapter 12's exercises build
+//! the same store by hand from `TimerHeap` and `TestClock`). The futures that use it (`sleep`,
+//! `timeout`, `interval`) are in `time`, which re-exports the public types of this module.
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::Arc;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::task::Waker;
 use std::time::Instant;
 
@@ -115,8 +114,9 @@ pub trait ManualClock: Send + Sync + fmt::Debug {
 /// Where a runtime reads the time.
 ///
 /// An enum rather than only a trait, because the runtime waits differently on the two kinds:
-/// on the real clock it sleeps until the next deadline; on a manual clock nothing else can
-/// happen first while it is idle, so it moves the clock to that deadline instead.
+/// on the real clock it sleeps until the next deadline; on a manual clock no deadline passes
+/// by itself, so once no task is ready and no I/O event is waiting, it moves the clock to the
+/// next deadline instead.
 #[derive(Debug, Clone, Default)]
 pub enum Clock {
     /// `Instant::now()`.
