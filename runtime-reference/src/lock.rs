@@ -39,3 +39,35 @@ pub(crate) fn wait_timeout_while<'a, T>(
     cvar.wait_timeout_while(guard, timeout, condition)
         .unwrap_or_else(|e| e.into_inner())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    fn poisoned() -> Arc<Mutex<u32>> {
+        let m = Arc::new(Mutex::new(7));
+        let m2 = Arc::clone(&m);
+        let _ = std::thread::spawn(move || {
+            let _guard = m2.lock().unwrap();
+            panic!("poison the lock on purpose");
+        })
+        .join();
+        assert!(m.is_poisoned());
+        m
+    }
+
+    #[test]
+    fn a_poisoned_lock_is_still_taken() {
+        let m = poisoned();
+        assert_eq!(*lock(&m), 7);
+    }
+
+    #[test]
+    fn try_lock_takes_a_free_poisoned_lock_and_refuses_a_held_one() {
+        let m = poisoned();
+        let held = try_lock(&m).expect("a free lock is taken even when poisoned");
+        assert!(try_lock(&m).is_none(), "a held lock is not taken");
+        drop(held);
+    }
+}
