@@ -6,7 +6,7 @@
 //! matching module is the answer key.
 //!
 //! Imports between the modules form no loop: the reactor and the timer store stand alone, the
-//! driver joins them, and the executors sit on top (`imports.sh` prints the graph).
+//! driver joins them, and the executors sit on top (`tests/layers.rs` checks it).
 //!
 //! ```
 //! use runtime_reference::executor::{run, spawn};
