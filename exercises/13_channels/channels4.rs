@@ -281,7 +281,11 @@ mod tests {
         assert!(runtime_reference::testing::poll_once(a.as_mut(), &first.waker()).is_pending());
         assert!(runtime_reference::testing::poll_once(b.as_mut(), &second.waker()).is_pending());
         assert_eq!(try_recv(&mut rx, &CountingWaker::new()), Poll::Ready(0));
-        assert_eq!(first.count(), 1, "the freed slot wakes the oldest waiting send");
+        assert_eq!(
+            first.count(),
+            1,
+            "the freed slot wakes the oldest waiting send"
+        );
         // Woken for the free slot, the first send is dropped before it runs again.
         drop(a);
         assert_eq!(

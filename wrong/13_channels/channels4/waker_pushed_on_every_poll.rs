@@ -75,7 +75,11 @@ impl<T> Sender<T> {
     /// Called when a send is dropped while it waits, with the waker of its last poll.
     pub fn cancel_send(&self, waker: &Waker) {
         let mut shared = self.shared.lock().unwrap();
-        if let Some(i) = shared.blocked_senders.iter().position(|w| w.will_wake(waker)) {
+        if let Some(i) = shared
+            .blocked_senders
+            .iter()
+            .position(|w| w.will_wake(waker))
+        {
             // Never woken: it only leaves the line.
             shared.blocked_senders.remove(i);
             return;
@@ -318,7 +322,11 @@ mod tests {
         assert!(runtime_reference::testing::poll_once(a.as_mut(), &first.waker()).is_pending());
         assert!(runtime_reference::testing::poll_once(b.as_mut(), &second.waker()).is_pending());
         assert_eq!(try_recv(&mut rx, &CountingWaker::new()), Poll::Ready(0));
-        assert_eq!(first.count(), 1, "the freed slot wakes the oldest waiting send");
+        assert_eq!(
+            first.count(),
+            1,
+            "the freed slot wakes the oldest waiting send"
+        );
         // Woken for the free slot, the first send is dropped before it runs again.
         drop(a);
         assert_eq!(

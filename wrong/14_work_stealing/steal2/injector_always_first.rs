@@ -74,8 +74,7 @@ impl Worker {
     /// every `GLOBAL_QUEUE_INTERVAL`-th call, the injector first.
     pub fn next_job(&mut self) -> Option<Job> {
         self.tick = self.tick.wrapping_add(1);
-        if let Some(job) = self.injector.pop()
-        {
+        if let Some(job) = self.injector.pop() {
             // Now and then the injector goes first, so a busy local queue cannot starve it.
             return Some(job);
         }

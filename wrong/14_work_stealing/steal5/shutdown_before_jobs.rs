@@ -74,7 +74,8 @@ impl Pool {
             && state.jobs.is_empty()
             && !state.shutdown
         {
-            self.unparks_with_nothing_queued.fetch_add(1, Ordering::SeqCst);
+            self.unparks_with_nothing_queued
+                .fetch_add(1, Ordering::SeqCst);
         }
         self.available.notify_one();
     }
@@ -220,8 +221,7 @@ mod tests {
         wait_parked(&pool, &exited, 1);
         let (tx, rx) = mpsc::channel();
         pool.spawn(move || tx.send(()).unwrap());
-        rx.recv_timeout(WAIT)
-            .expect("the job never ran");
+        rx.recv_timeout(WAIT).expect("the job never ran");
         assert_eq!(
             pool.unparks_with_nothing_queued.load(Ordering::SeqCst),
             0,
@@ -237,8 +237,7 @@ mod tests {
         wait_parked(&pool, &exited, 3);
         let (tx, rx) = mpsc::channel();
         pool.spawn(move || tx.send(()).unwrap());
-        rx.recv_timeout(WAIT)
-            .expect("the job never ran");
+        rx.recv_timeout(WAIT).expect("the job never ran");
         let (ones, alls) = (
             pool.unpark_ones.load(Ordering::SeqCst),
             pool.unpark_alls.load(Ordering::SeqCst),
