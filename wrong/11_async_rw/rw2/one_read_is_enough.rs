@@ -40,14 +40,13 @@ impl<R: AsyncRead + Unpin + ?Sized> Future for ReadExact<'_, R> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let this = self.get_mut();
-        while this.filled < this.buf.len() {
+        if this.filled < this.buf.len() {
             let n =
                 ready!(Pin::new(&mut *this.reader).poll_read(cx, &mut this.buf[this.filled..]))?;
             if n == 0 {
                 return Poll::Ready(Err(io::ErrorKind::UnexpectedEof.into()));
             }
             this.filled += n;
-            break;
         }
         Poll::Ready(Ok(()))
     }

@@ -23,13 +23,10 @@ pub async fn write_all<W: AsyncWrite + Unpin + ?Sized>(
     data: &[u8],
 ) -> io::Result<()> {
     let mut sent = 0;
-    while sent < data.len() {
+    if sent < data.len() {
         match write(writer, &data[sent..]).await? {
             0 => return Err(io::ErrorKind::WriteZero.into()),
-            n => {
-                sent += n;
-                break;
-            }
+            n => sent += n,
         }
     }
     Ok(())
