@@ -77,11 +77,12 @@ pub fn run(course: &Course, opts: &Options) -> Result<bool> {
     let mut targets: Vec<(Kind, Target)> = Vec::new();
     for ex in selected {
         if opts.solutions {
-            records.extend(
-                tests_differ(course, ex, &ex.solution_path()).map(|problem| {
-                    problem_record(ex, Kind::Solution, &ex.solution_path(), problem)
-                }),
-            );
+            if course.identical_solution_tests
+                && let Some(problem) = tests_differ(course, ex, &ex.solution_path())
+            {
+                let file = ex.solution_path();
+                records.push(problem_record(ex, Kind::Solution, &file, problem));
+            }
             if !ex.skip_check_unsolved {
                 targets.push((Kind::Unsolved, Target::exercise(ex)));
             }
@@ -248,7 +249,7 @@ fn print_text(course: &Course, report: &Report, solutions: bool) {
                 ""
             }
         );
-        if solutions {
+        if solutions && course.root.join(wrong::FOLDER).is_dir() {
             println!("{}", corpus_summary(report));
         }
         if !solutions && let Some(msg) = &course.final_message {
