@@ -134,7 +134,15 @@ struct TaskWaker {
 
 impl Wake for TaskWaker {
     fn wake(self: Arc<Self>) {
-        self.ready.lock().unwrap().push_back(self.id);
+        // The executor is not `Send`: every wake happens on its own thread, so a queue that is
+        // already locked is locked by the executor itself, and waiting for it would never end.
+        self.ready
+            .try_lock()
+            .expect(
+                "a task was woken while the executor held the ready queue's lock (it would \
+                 deadlock here): take the id out and release the lock before polling or parking",
+            )
+            .push_back(self.id);
     }
 }
 
@@ -157,7 +165,7 @@ pub enum RunError {
 }
 
 /// How long one park may last before `run` gives up; far longer than any test needs.
-const PARK_LIMIT: Duration = Duration::from_millis(250);
+const PARK_LIMIT: Duration = Duration::from_millis(150);
 const MAX_TURNS: usize = 10_000;
 
 pub struct Executor {

@@ -115,6 +115,26 @@ mod tests {
         }
     }
 
+    /// Like `yield_now`, but it first checks that the queue is not locked while it is polled:
+    /// its wake is about to lock it, and a `run` that holds the lock would deadlock.
+    fn yield_checking_the_queue(queue: &Queue) -> impl Future<Output = ()> + Send + 'static {
+        let queue = queue.clone();
+        let mut yielded = false;
+        std::future::poll_fn(move |cx| {
+            if yielded {
+                return Poll::Ready(());
+            }
+            assert!(
+                queue.try_lock().is_ok(),
+                "run polled a task while holding the queue's lock, so the task's wake would \
+                 deadlock: take the task out with next_task (which releases it), then poll"
+            );
+            yielded = true;
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        })
+    }
+
     fn run(ex: Executor) {
         if let Err(panic) = run_on_a_thread(ex) {
             std::panic::resume_unwind(panic);
@@ -141,11 +161,12 @@ mod tests {
     fn woken_task_jumping_the_queue_is_rejected() {
         let ex = Executor::new();
         let log = log();
+        let queue = ex.queue.clone();
         for id in 0..3 {
-            let log = log.clone();
+            let (log, queue) = (log.clone(), queue.clone());
             ex.spawn(async move {
                 log.lock().unwrap().push((id, 0));
-                yield_now().await;
+                yield_checking_the_queue(&queue).await;
                 log.lock().unwrap().push((id, 1));
             });
         }
@@ -161,10 +182,11 @@ mod tests {
     fn wake_that_does_not_requeue_is_rejected() {
         let ex = Executor::new();
         let log = log();
+        let queue = ex.queue.clone();
         let l = log.clone();
         ex.spawn(async move {
             for step in 0..5 {
-                yield_now().await;
+                yield_checking_the_queue(&queue).await;
                 l.lock().unwrap().push((0, step));
             }
         });

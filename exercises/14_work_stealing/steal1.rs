@@ -160,15 +160,14 @@ mod tests {
     fn only_one_worker_running_is_rejected() {
         let queue = Arc::new(SharedQueue::default());
         let threads = Arc::new(Mutex::new(HashSet::new()));
+        // Each job waits until two different threads have started a job, or until one shared
+        // deadline (so a single worker fails the test once, not once per job).
+        let deadline = Instant::now() + Duration::from_millis(300);
         for _ in 0..2 {
             let threads = Arc::clone(&threads);
-            // Each job waits (up to 500 ms) until two different threads have started a job.
             queue.push(move || {
                 threads.lock().unwrap().insert(thread::current().id());
-                let start = Instant::now();
-                while threads.lock().unwrap().len() < 2
-                    && start.elapsed() < Duration::from_millis(500)
-                {
+                while threads.lock().unwrap().len() < 2 && Instant::now() < deadline {
                     thread::sleep(Duration::from_millis(1));
                 }
             });

@@ -78,7 +78,7 @@ mod tests {
             let mut polls = 0;
             let out = runtime.block_on(std::future::poll_fn(|cx| {
                 polls += 1;
-                if polls > 400 {
+                if polls > 250 {
                     return std::task::Poll::Ready(None);
                 }
                 test.as_mut().poll(cx).map(Some)
