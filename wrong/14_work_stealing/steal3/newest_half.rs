@@ -198,6 +198,13 @@ mod tests {
             if state == Some('S') {
                 break;
             }
+            if thief.is_finished() {
+                drop(guard);
+                match thief.join() {
+                    Err(panic) => std::panic::resume_unwind(panic),
+                    Ok(()) => panic!("next_job returned without the queue lock the test holds"),
+                }
+            }
             assert!(
                 start.elapsed() < Duration::from_secs(1),
                 "next_job never waited for a queue lock the test holds"
