@@ -11,6 +11,7 @@ mod output_cap;
 mod pass_cache;
 mod process;
 mod screen;
+mod select;
 mod shipped;
 mod state;
 mod term;
@@ -56,6 +57,8 @@ enum DevCmd {
     },
     /// Write the exercise package's bin list (`[[bin]]`) from info.toml.
     Update,
+    /// Print a GitHub Classroom autograding workflow: one graded step per chapter.
+    Classroom,
     /// Fail when the exercise package's bin list (`[[bin]]`) does not match info.toml (for CI).
     Check,
 }
@@ -93,8 +96,8 @@ enum Cmd {
     Dev(DevCmd),
     /// Check every exercise in order, non-interactively (for CI). Exits 0 only when all pass.
     Verify {
-        /// Only these exercises (default: all). Progress is recorded only when all are checked.
-        names: Vec<String>,
+        #[command(flatten)]
+        selection: select::Selection,
         /// Course authors: prove every shipped exercise fails, every solution passes (with strict
         /// clippy, against the exercise's own tests), and every wrong answer kept in
         /// `wrong/<dir>/<name>/<mistake>.rs` fails a test within 2 s. Touches no learner file.
@@ -154,14 +157,14 @@ fn real_main(cli: Cli) -> Result<bool> {
         Cmd::Reset { name } => reset(&course, &name),
         Cmd::Dev(dev) => dev_command(&course, dev),
         Cmd::Verify {
-            names,
+            selection,
             solutions,
             format,
             no_cache,
         } => verify::run(
             &course,
             &verify::Options {
-                names,
+                selection,
                 solutions,
                 format,
                 use_cache: !no_cache,
@@ -194,6 +197,10 @@ fn dev_command(course: &Course, cmd: DevCmd) -> Result<bool> {
                     "exercises/Cargo.toml: bins already match info.toml"
                 }
             );
+            Ok(true)
+        }
+        DevCmd::Classroom => {
+            print!("{}", dev::classroom(course));
             Ok(true)
         }
         DevCmd::Check => match dev::check(course)? {

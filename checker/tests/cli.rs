@@ -539,3 +539,57 @@ fn dev_refuses_the_rustlings_layout_with_a_reason() {
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(text(&out).contains("rustlings layout"), "{}", text(&out));
 }
+
+/// The exercise names a `verify --format json` checked.
+fn checked(out: &Output) -> Vec<String> {
+    let report: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(out)));
+    report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn verify_checks_what_is_selected_and_nothing_else() {
+    let c = fixture("author", "select");
+    let json = |args: &[&str]| {
+        let mut all = vec!["verify", "--format", "json"];
+        all.extend_from_slice(args);
+        asyncling(&c, &all)
+    };
+    let one = json(&["passes_unsolved"]);
+    assert_eq!(checked(&one), ["passes_unsolved"]);
+    assert_eq!(one.status.code(), Some(0), "only what is selected counts");
+    assert_eq!(
+        checked(&json(&["--through", "bad_solution"])),
+        ["good", "passes_unsolved", "bad_solution"]
+    );
+    assert_eq!(checked(&json(&["--chapter", "ch"])).len(), 4);
+    // Selectors add up, in course order, each exercise once.
+    assert_eq!(
+        checked(&json(&["drifted_tests", "--through", "good", "good"])),
+        ["good", "drifted_tests"]
+    );
+    // --done: what the progress file records as done.
+    assert_eq!(
+        asyncling(&c, &["run", "passes_unsolved"]).status.code(),
+        Some(0)
+    );
+    assert_eq!(checked(&json(&["--done"])), ["passes_unsolved"]);
+
+    for (args, says) in [
+        (vec!["verify", "goood"], "did you mean good"),
+        (vec!["verify", "--chapter", "chx"], "did you mean ch"),
+        (
+            vec!["verify", "--through", "nothing_like_it"],
+            "No exercise is named",
+        ),
+    ] {
+        let out = asyncling(&c, &args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", text(&out));
+        assert!(text(&out).contains(says), "{args:?}: {}", text(&out));
+    }
+}
