@@ -10,8 +10,17 @@
 //
 // `checksum_later` fills a buffer through `iter_mut`, sums it through `iter`, then waits for
 // its turn before answering. The buffer is not used after the sum, but it was borrowed and is
-// still in scope at the `.await`, so it is kept. Make the future small (the test wants it under
-// 64 bytes) without changing what it returns and without removing the `.await`.
+// still in scope at the `.await`, so it is kept; `drop(buffer)` does not change that (and it
+// would only drop a copy: a `u8` array is `Copy`). End its scope with a block instead.
+//
+// `ends_later` only indexes its `Frame`, which alone would not keep it. But `Frame` has a `Drop`
+// impl, and a value with drop glue is live until it is dropped, by default at the end of its
+// scope: after the `.await`. Drop it before the `.await` (`drop(frame)` or a block); note that
+// `let _ = frame;` moves nothing, so the frame stays. The tests check that its destructor has
+// run when the future is suspended at the `.await`.
+//
+// Make both futures small (the tests want each under 64 bytes) without changing what they
+// return and without removing the `.await`s.
 
 use std::future::Future;
 use std::pin::Pin;
