@@ -8,6 +8,9 @@
 // Write `run_limited`: start `job(0)`, `job(1)`, ... `job(jobs - 1)` as tasks, never more than
 // `limit` of them running at once, but up to `limit` of them really at the same time. Return the
 // outputs in job order (output i belongs to `job(i)`), whatever order they finish in.
+// The order is the point: first wait for a permit, here in `run_limited` (so the loop itself
+// waits while `limit` jobs run), then call `job(i)`, then spawn. Calling `job(i)` before the
+// permit is held, or acquiring the permit inside the spawned task, is rejected by the tests.
 // Careful: `let _ = ...` drops a value on the spot, and so would release a permit at once.
 
 use std::future::Future;
@@ -21,8 +24,8 @@ where
     Fut::Output: Send + 'static,
 {
     let permits = Arc::new(Semaphore::new(limit));
-    // TODO: for each job, wait for a permit, then spawn a task that runs the job and gives the
-    // permit back when the job is done. Collect the outputs in job order.
+    // TODO: for each job, wait for a permit, then call `job(i)`, then spawn a task that runs
+    // the job and gives the permit back when the job is done. Collect the outputs in job order.
     todo!()
 }
 
