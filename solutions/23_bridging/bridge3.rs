@@ -36,36 +36,80 @@ fn main() {}
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::future::Future;
     use std::sync::Arc;
     use std::sync::atomic::{AtomicU32, Ordering};
+    use tokio::time::Instant;
 
-    #[tokio::test(start_paused = true)]
-    async fn block_on_inside_the_runtime_is_rejected() {
-        assert_eq!(total_size(&["a", "bb", "ccc"]).await, 600);
-        assert_eq!(total_size(&[]).await, 0);
+    /// Runs `test` on a fresh single-thread runtime with a paused clock, on a thread of its own,
+    /// and fails after 400 ms of real time instead of hanging: a `total_size` that blocks its
+    /// thread waiting for a timer only this same thread could drive never comes back.
+    fn run_paused<T: Send + 'static>(test: impl Future<Output = T> + Send + 'static) -> T {
+        let (done, result) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_time()
+                .start_paused(true)
+                .build()
+                .unwrap();
+            let _ = done.send(runtime.block_on(test));
+        });
+        match result.recv_timeout(Duration::from_millis(400)) {
+            Ok(value) => value,
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => panic!(
+                "total_size never returned: it blocked the runtime's only thread while waiting \
+                 for a fetch that needs that thread to run (await it instead)"
+            ),
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                panic!("total_size panicked (see the message above): block_on inside the runtime?")
+            }
+        }
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn blocking_the_runtime_thread_while_waiting_is_rejected() {
-        let ticks = Arc::new(AtomicU32::new(0));
-        let ticker = tokio::spawn({
-            let ticks = ticks.clone();
-            async move {
-                loop {
-                    tokio::time::sleep(Duration::from_millis(1)).await;
-                    ticks.fetch_add(1, Ordering::SeqCst);
+    #[test]
+    fn block_on_inside_the_runtime_is_rejected() {
+        let totals =
+            run_paused(async { (total_size(&["a", "bb", "ccc"]).await, total_size(&[]).await) });
+        assert_eq!(totals, (600, 0));
+    }
+
+    #[test]
+    fn waiting_on_a_thread_that_this_runtime_must_drive_is_rejected() {
+        // Sending the fetch to another thread and joining it blocks this runtime's only thread;
+        // the fetch's timer belongs to this runtime, so nothing ever fires.
+        assert_eq!(run_paused(async { total_size(&["abcd"]).await }), 400);
+    }
+
+    #[test]
+    fn blocking_the_runtime_thread_while_waiting_is_rejected() {
+        let (total, ticked, waited) = run_paused(async {
+            let ticks = Arc::new(AtomicU32::new(0));
+            let ticker = tokio::spawn({
+                let ticks = ticks.clone();
+                async move {
+                    loop {
+                        tokio::time::sleep(Duration::from_millis(1)).await;
+                        ticks.fetch_add(1, Ordering::SeqCst);
+                    }
                 }
-            }
+            });
+            let start = Instant::now();
+            let total = total_size(&["x", "y", "z"]).await;
+            let waited = start.elapsed();
+            ticker.abort();
+            (total, ticks.load(Ordering::SeqCst), waited)
         });
-        // Three fetches of 10 ms each: while total_size waits, the ticker must keep ticking.
-        let total = total_size(&["x", "y", "z"]).await;
-        ticker.abort();
         assert_eq!(total, 300);
-        let ticked = ticks.load(Ordering::SeqCst);
         assert!(
-            ticked >= 25,
-            "the ticker ticked {ticked} times during 30 ms of fetching: total_size blocked the \
-             runtime thread instead of awaiting"
+            waited >= Duration::from_millis(10),
+            "total_size took {waited:?} of this runtime's clock, less than one 10 ms fetch: the \
+             fetches ran on another runtime while this thread sat blocked"
+        );
+        let waited_ms = waited.as_millis() as u32;
+        assert!(
+            ticked + 2 >= waited_ms,
+            "the ticker ticked {ticked} times during {waited_ms} ms of fetching: total_size \
+             blocked the runtime thread instead of awaiting"
         );
     }
 }
