@@ -34,8 +34,9 @@ where
 {
     // TODO: loop: count a start and run `start_worker()` with tokio::spawn, awaiting its handle.
     // Ok means the worker finished: return Finished. Err means it crashed: drop the restart
-    // times (a VecDeque<Instant>) at least `window` old; if `max_restarts` remain, give up;
-    // otherwise record this restart's time and go round again.
+    // times (a VecDeque<Instant>) at least `window` old; if `max_restarts` restarts are still
+    // left in the window, the limit is used up: give up; otherwise record this restart's time
+    // and go round again.
     todo!()
 }
 
@@ -110,6 +111,37 @@ mod tests {
             "crashes older than the window must not count against the limit"
         );
         assert_eq!(start.elapsed(), Duration::from_millis(3600));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn giving_up_one_restart_early_or_late_is_rejected() {
+        for max_restarts in 1..=4 {
+            let exit = supervise(
+                worker(100, Duration::ZERO),
+                max_restarts,
+                Duration::from_secs(1),
+            )
+            .await;
+            let starts = max_restarts as u32 + 1;
+            assert_eq!(
+                exit,
+                Exit::GaveUp { starts },
+                "max_restarts = {max_restarts}: the first start plus {max_restarts} restarts, then \
+                 the next crash means giving up"
+            );
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn restart_exactly_one_window_old_still_counted_is_rejected() {
+        // One restart allowed per second; the worker crashes after exactly one second each time,
+        // so every earlier restart is exactly `window` old at the next crash, and forgotten.
+        let exit = supervise(worker(4, Duration::from_secs(1)), 1, Duration::from_secs(1)).await;
+        assert_eq!(
+            exit,
+            Exit::Finished { starts: 5 },
+            "a restart `window` or more ago has left the window: it no longer counts"
+        );
     }
 
     #[tokio::test(start_paused = true)]
