@@ -1,4 +1,4 @@
-// wrong answer: waits for the running jobs but does not add their ids to the report; shutdown_that_loses_or_duplicates_a_job_is_rejected fails.
+// wrong answer: waits for the running jobs but does not add their ids to the report; running_jobs_abandoned_at_shutdown_is_rejected fails (job 3 is missing from the report).
 // queue5: graceful shutdown — stop accepting, finish everything, lose nothing
 //
 // Shutting the pool down must not lose a job a producer was told was accepted, and must not run
@@ -214,6 +214,36 @@ mod tests {
         let report = shutting_down.await.unwrap();
         assert_eq!(sorted(report), [1, 2, 3]);
         assert_eq!(sorted(ran.lock().unwrap().clone()), [1, 2, 3]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn running_jobs_abandoned_at_shutdown_is_rejected() {
+        // Job n takes n * 10 ms. Two run at once: at 20 ms job 2 ends, the channel is empty and
+        // closed, and job 3 (started at 10 ms) is still running until 40 ms.
+        let ran = Arc::new(Mutex::new(Vec::new()));
+        let r = ran.clone();
+        let pool = Pool::start(4, 2, move |job: Job| {
+            let ran = r.clone();
+            async move {
+                sleep(Duration::from_millis(10 * job.id)).await;
+                ran.lock().unwrap().push(job.id);
+            }
+        });
+        let submitter = pool.submitter();
+        for id in 1..=3 {
+            submitter
+                .submit(job(id))
+                .await
+                .expect("the pool is accepting jobs");
+        }
+        let report = shutdown(pool).await;
+        assert_eq!(
+            sorted(ran.lock().unwrap().clone()),
+            [1, 2, 3],
+            "job 3 was still running when the channel ran dry: wait for the running jobs \
+             (dropping the JoinSet aborts them)"
+        );
+        assert_eq!(sorted(report), [1, 2, 3]);
     }
 
     #[tokio::test(start_paused = true)]
