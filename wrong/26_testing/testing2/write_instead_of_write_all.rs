@@ -1,4 +1,4 @@
-// wrong answer: sends each reply with one `write`, which may take only part of it; partial_write_of_a_reply_is_rejected fails.
+// wrong answer: sends each reply with one `write` and checks only that it wrote something, though it may take only part of the reply; partial_write_of_a_reply_is_rejected fails.
 // testing2: test a line protocol over an in-memory duplex pipe
 //
 // `serve` speaks a tiny line protocol on any byte stream:
@@ -48,7 +48,10 @@ where
         let mut answer = reply(line.trim_end_matches(['\r', '\n']));
         answer.push('\n');
         // `write` may take only part of the buffer; `write_all` loops until all of it is sent.
-        stream.write(answer.as_bytes()).await?;
+        let sent = stream.write(answer.as_bytes()).await?;
+        if sent == 0 {
+            return Err(io::ErrorKind::WriteZero.into());
+        }
     }
 }
 
