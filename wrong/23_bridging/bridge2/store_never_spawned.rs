@@ -1,4 +1,4 @@
-// wrong answer: builds the store future but never spawns it, so no request is ever answered; join_plain's one-second limit fails every test.
+// wrong answer: builds the store future but never spawns it; the future, and with it the mailbox, is dropped at the end of `start`, so every request fails to send and every test fails.
 // bridge2: a blocking front for an async service
 //
 // Not every caller is async. A plugin interface, a callback from a C library, or an old
