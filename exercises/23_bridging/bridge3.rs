@@ -30,7 +30,8 @@ fn size_of_blocking(name: &str) -> u64 {
 
 /// The total size of every named item.
 async fn total_size(names: &[&str]) -> u64 {
-    // TODO: await `fetch_size` for each name instead (a `for` loop: closures cannot await).
+    // TODO: await `fetch_size` for each name instead. The closure given to `map` is an ordinary
+    // one, so it cannot `.await`; a `for` loop is the simplest way.
     names.iter().map(|name| size_of_blocking(name)).sum()
 }
 
