@@ -88,6 +88,40 @@ mod tests {
         assert_eq!(run_paused(async { total_size(&["abcd"]).await }), 400);
     }
 
+    /// This process's resident memory in bytes, where Linux reports it (`/proc/self/status`).
+    fn resident_bytes() -> Option<u64> {
+        let status = std::fs::read_to_string("/proc/self/status").ok()?;
+        let line = status.lines().find(|line| line.starts_with("VmRSS:"))?;
+        let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+        Some(kib * 1024)
+    }
+
+    #[test]
+    fn names_leaked_to_make_them_static_are_rejected() {
+        const MIB: usize = 1 << 20;
+        // Four names of a mebibyte each. Copies that are freed again are reused from one call to
+        // the next; copies leaked to get a `&'static str` for a spawned task add 4 MiB a call.
+        let grew = run_paused(async {
+            let names: Vec<String> = (0..4).map(|n| "n".repeat(MIB + n)).collect();
+            let names: Vec<&str> = names.iter().map(String::as_str).collect();
+            total_size(&names).await; // warm up
+            let before = resident_bytes()?;
+            for _ in 0..10 {
+                assert_eq!(total_size(&names).await, (4 * MIB as u64 + 6) * 100);
+            }
+            Some(resident_bytes()?.saturating_sub(before))
+        });
+        // Elsewhere than on Linux there is nothing to measure.
+        if let Some(grew) = grew {
+            assert!(
+                grew < 20 * MIB as u64,
+                "memory grew by {} MiB over ten calls: `Box::leak` to get a `'static` name for a \
+                 spawned task? Move an owned copy (`name.to_string()`) into the task instead",
+                grew / MIB as u64
+            );
+        }
+    }
+
     #[test]
     fn blocking_the_runtime_thread_while_waiting_is_rejected() {
         let (total, ticked, waited) = run_paused(async {
