@@ -8,10 +8,16 @@
 // data is probably still in this core's cache.
 //
 //     outside ──push──► Injector (Mutex)      worker A: local [..] ◄── spawn from a job on A
-//                          │   ▲                    next_job: local first, then injector
+//                          │   ▲                    next_job: local first, then injector,
+//                          │   │                    but the injector first every 61st call
 //                          └───┴──── worker B: local [..]
 //
-// A worker looks at its own queue first and at the injector only when the local queue is empty.
+// A worker looks at its own queue first and at the injector when the local queue is empty, with
+// one exception. If that were the whole rule, a worker whose jobs keep spawning jobs would never
+// reach the injector, and a job pushed from outside would starve. So `next_job` counts its calls
+// in `tick`, and on every `GLOBAL_QUEUE_INTERVAL`-th call (61, as in the reference runtime) it
+// tries the injector *first*, even with local work waiting; tokio's workers do the same with an
+// interval they tune between 2 and 127. The chapter README explains it.
 // Write `Worker::spawn` and `Worker::next_job`. Do not change the tests.
 
 use std::collections::VecDeque;
