@@ -10,7 +10,18 @@
 //      │  Pending, waker queued     │ frees a slot, wakes one queued sender
 //      └────────────◄───────────────┘
 //
-// Write `poll_send` and `poll_recv`. Do not change the tests.
+// A list of wakers has two traps, and this exercise handles both. A blocked `send` polled again
+// must not queue a second copy of its waker: find its entry with `Waker::will_wake` and refresh
+// it. And a blocked `send` that is dropped (a timeout, a lost `select!` branch) must not leave its
+// waker behind, or a `recv` spends its one wake on a task that is gone while a live sender keeps
+// waiting. The given `send` calls `cancel_send` from a drop guard for that: it removes the entry,
+// or, if a `recv` already popped it and woke this send, passes the wake on to the next sender.
+//
+// One limit remains: the entries are told apart by waker, so two sends waiting in the *same*
+// task share one entry, and cancelling one of them removes the entry the other was waiting on.
+// Real channels give each waiting future an entry of its own (the README says how tokio does it).
+//
+// Write `poll_send`, `cancel_send` and `poll_recv`. Do not change the tests.
 
 use std::collections::VecDeque;
 use std::future::poll_fn;
@@ -22,7 +33,7 @@ struct Shared<T> {
     capacity: usize,
     /// The receiver's waker, left by a `poll_recv` that found the queue empty.
     recv_waker: Option<Waker>,
-    /// One waker per sender that found the queue full, oldest first.
+    /// One waker per task whose send found the queue full, oldest first.
     blocked_senders: VecDeque<Waker>,
 }
 
