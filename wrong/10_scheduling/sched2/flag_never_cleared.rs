@@ -10,8 +10,11 @@
 //   run:   pop task; queued.store(false); poll            (clear BEFORE polling, so a wake
 //                                                          during the poll queues it again)
 //
-// Implement the flag in `Wake for Task` and in `Executor::run`. The tests check that a task that
-// yields 1,000 times, waking itself twice each time, does not starve a quick task.
+// Implement the flag in `Wake for Task` and in `Executor::run`; the flag is a `QueuedFlag`, an
+// `AtomicBool` with the same `load`, `store`, `swap` and `compare_exchange`. The tests check that
+// a task that yields 1,000 times, waking itself twice each time, does not starve a quick task, and
+// that checking the flag with `load` and setting it with a separate `store` is rejected: two
+// wakes could both read `false`.
 
 use std::collections::VecDeque;
 use std::future::Future;
