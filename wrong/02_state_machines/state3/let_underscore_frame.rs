@@ -1,16 +1,27 @@
 // wrong answer: `let _ = frame;` is meant to drop the frame but does not move it, so it lives to the end of its scope; `frame_handed_back_after_the_await_is_rejected` catches it.
 // state3: what a future holds across an await makes it big
 //
-// The enum the compiler builds for an `async fn` stores every local variable that is still in
-// scope at an `.await`, because the function may be suspended there and resumed later. The
-// future is as large as the biggest set of such variables. Futures are moved into tasks, boxed,
-// and nested inside other futures, so a 4 KiB buffer kept alive across an await makes every one
-// of those 4 KiB larger.
+// The enum the compiler builds for an `async fn` stores the locals it may still need when it
+// resumes from an `.await`: those used after it, those with drop glue that are dropped at the
+// end of their scope, and those that have been borrowed and are still in scope (the compiler
+// does not prove that a borrow has ended, so it keeps a borrowed local until its scope ends).
+// The future is as large as the biggest set of such locals. Futures are moved into tasks,
+// boxed, and nested inside other futures, so a 4 KiB buffer kept across an await makes every
+// one of those 4 KiB larger.
 //
-// `checksum_later` fills a buffer, sums it, then waits for its turn before answering. The
-// buffer is no longer needed after the sum, but it is still in scope at the `.await`. Make the
-// future small (the test wants it under 64 bytes) without changing what it returns and
-// without removing the `.await`.
+// `checksum_later` fills a buffer through `iter_mut`, sums it through `iter`, then waits for
+// its turn before answering. The buffer is not used after the sum, but it was borrowed and is
+// still in scope at the `.await`, so it is kept; `drop(buffer)` does not change that (and it
+// would only drop a copy: a `u8` array is `Copy`). End its scope with a block instead.
+//
+// `ends_later` only indexes its `Frame`, which alone would not keep it. But `Frame` has a `Drop`
+// impl, and a value with drop glue is live until it is dropped, by default at the end of its
+// scope: after the `.await`. Drop it before the `.await` (`drop(frame)` or a block); note that
+// `let _ = frame;` moves nothing, so the frame stays. The tests check that its destructor has
+// run when the future is suspended at the `.await`.
+//
+// Make both futures small (the tests want each under 64 bytes) without changing what they
+// return and without removing the `.await`s.
 
 use std::future::Future;
 use std::pin::Pin;
