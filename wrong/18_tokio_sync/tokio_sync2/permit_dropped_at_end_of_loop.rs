@@ -9,6 +9,9 @@
 // Write `run_limited`: start `job(0)`, `job(1)`, ... `job(jobs - 1)` as tasks, never more than
 // `limit` of them running at once, but up to `limit` of them really at the same time. Return the
 // outputs in job order (output i belongs to `job(i)`), whatever order they finish in.
+// The order is the point: first wait for a permit, here in `run_limited` (so the loop itself
+// waits while `limit` jobs run), then call `job(i)`, then spawn. Calling `job(i)` before the
+// permit is held, or acquiring the permit inside the spawned task, is rejected by the tests.
 // Careful: `let _ = ...` drops a value on the spot, and so would release a permit at once.
 
 use std::future::Future;
