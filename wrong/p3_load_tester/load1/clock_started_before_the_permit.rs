@@ -10,7 +10,16 @@
 //   so that at most `concurrency` are in flight. It measures each request's latency — from the
 //   moment the request starts (after it got its permit: time spent queueing for a permit is not
 //   the server's latency) to the moment it ends — and counts failed requests as errors
-//   (no latency for those). Use `tokio::time::Instant`, so tests can run on paused time.
+//   (no latency for those), and so is a request whose task panicked: neither dropped nor
+//   passed on as a panic. Use `tokio::time::Instant`, so tests can run on paused time.
+//   The order is the point: first wait for a permit, here in `run_load` (so the loop itself
+//   waits while `concurrency` requests run), then call `request()`, then spawn. Calling
+//   `request()` before the permit is held, or acquiring the permit inside the spawned task, is
+//   rejected by the tests.
+//
+// What this measures is service time under a fixed concurrency, not the latency of users who
+// arrive at a steady rate: when the server stalls, this tester stalls with it and sends the
+// delayed requests later, so they look fast (coordinated omission; see the README).
 
 use std::future::Future;
 use std::io;
