@@ -5,14 +5,16 @@
 // are async blocks. The way out is *pin projection*: from `Pin<&mut Self>`, hand out one borrow
 // per field. A field that is pinned because the wrapper is (structurally pinned) comes out as
 // `Pin<&mut T>`; a field nothing pins, which you may replace or move out, comes out as a plain
-// `&mut T`. Safe code cannot do this split; you write it with `unsafe`, and you state in a
-// `// SAFETY:` comment the promises that make it sound.
+// `&mut T`. Safe code cannot do this split; it needs `unsafe`, and `unsafe` is only sound under
+// conditions that you must check and state (the chapter README lists them).
 //
 // `Counted` polls `inner`, counts the polls, and when `inner` finishes it moves the
 // `on_ready` callback out of its `Option` and calls it with the count. Three TODOs: choose each
 // field's type in `Fields`, write `project`, and write `poll` with it. No `Unpin` bound, and no
-// `impl Unpin` by hand. Libraries such as `pin-project` generate this code and check these rules
-// for you; writing it once by hand shows what they check.
+// `impl Unpin` by hand. Above each `unsafe` block, write a `// SAFETY:` comment that states why
+// it is sound *here*: which conditions it relies on and what in this file makes them hold.
+// Libraries such as `pin-project` generate this code and check these rules for you; writing it
+// once by hand shows what they check.
 
 use std::future::Future;
 use std::pin::Pin;
