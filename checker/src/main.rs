@@ -20,7 +20,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use colored::Colorize;
 
 use crate::check::{Checker, Target};
@@ -86,7 +86,12 @@ enum Cmd {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // Usage lines name the command as the learner typed it (`cargo course` or `asyncling`).
+    let matches = Cli::command().bin_name(term::cmd()).get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
     match real_main(cli) {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,
@@ -177,7 +182,8 @@ fn status(course: &Course) -> Result<bool> {
         ex.name.bold(),
         ex.path().display()
     );
-    println!("Check it with `asyncling run`; `asyncling --help` lists every command.");
+    let c = term::cmd();
+    println!("Check it with `{c} run`; `{c} --help` lists every command.");
     Ok(true)
 }
 
@@ -228,7 +234,7 @@ fn run(course: &Course, name: Option<&str>, color: bool) -> Result<bool> {
                         format!("exercises/{}/README.md", next.chapter()).underline()
                     );
                 }
-                println!("Next: `asyncling run {}`", next.name);
+                println!("Next: `{} run {}`", term::cmd(), next.name);
             }
         }
     }
@@ -255,7 +261,7 @@ fn hint(course: &Course, name: Option<&str>, all: bool) -> Result<bool> {
         println!("{head}\n{}\n", text.trim());
     }
     if shown < total {
-        println!("Run `asyncling hint` again for the next one.");
+        println!("Run `{} hint` again for the next one.", term::cmd());
     } else {
         println!(
             "That was the last hint. After you solve it, compare with {}.",

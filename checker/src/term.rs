@@ -8,6 +8,26 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::check::Outcome;
 use crate::course::Exercise;
 
+/// How the learner starts the checker, for every command a message suggests: `cargo course`
+/// through the alias in `.cargo/config.toml` (cargo sets `CARGO` for the programs it runs, and the
+/// binary sits in a `target` folder), `asyncling` when installed with `cargo install`.
+/// `ASYNCLING_COMMAND` overrides the guess.
+pub fn cmd() -> &'static str {
+    static CMD: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    CMD.get_or_init(|| {
+        if let Some(c) = std::env::var_os("ASYNCLING_COMMAND").filter(|c| !c.is_empty()) {
+            return c.to_string_lossy().into_owned();
+        }
+        let in_target = std::env::current_exe()
+            .is_ok_and(|exe| exe.components().any(|c| c.as_os_str() == "target"));
+        if std::env::var_os("CARGO").is_some() && in_target {
+            "cargo course".to_string()
+        } else {
+            "asyncling".to_string()
+        }
+    })
+}
+
 /// Colour is used on a terminal unless `NO_COLOR` is set; `CLICOLOR_FORCE` forces it on.
 pub fn init_color() -> bool {
     let forced = std::env::var_os("CLICOLOR_FORCE").is_some_and(|v| v != "0");
@@ -56,7 +76,7 @@ pub fn print_outcome(ex: &Exercise, outcome: &Outcome) {
                 step.label().bold(),
                 path.underline()
             );
-            println!("  Stuck? `asyncling hint {}` shows the next hint.", ex.name);
+            println!("  Stuck? `{} hint {}` shows the next hint.", cmd(), ex.name);
         }
     }
 }

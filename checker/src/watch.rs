@@ -124,8 +124,9 @@ struct Watch<'a> {
 pub fn run(course: &Course, color: bool) -> Result<bool> {
     if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
         bail!(
-            "`asyncling watch` needs an interactive terminal, and this is not one. \
-             Use `asyncling run` to check the current exercise or `asyncling verify` to check all."
+            "`{c} watch` needs an interactive terminal, and this is not one. \
+             Use `{c} run` to check the current exercise or `{c} verify` to check all.",
+            c = crate::term::cmd()
         );
     }
     let store = Store::new(&course.root);
