@@ -6,6 +6,7 @@ mod check;
 mod check_queue;
 mod course;
 mod explain;
+mod fold;
 mod output_cap;
 mod pass_cache;
 mod process;
@@ -51,6 +52,10 @@ enum Cmd {
     Run {
         /// The exercise's name, as `asyncling list` shows it.
         name: Option<String>,
+        /// Show every backtrace frame (by default frames of std, tokio and the reference
+        /// runtime are folded, whatever RUST_BACKTRACE says).
+        #[arg(long)]
+        backtrace: bool,
     },
     /// Show the next hint for an exercise (the current one by default).
     Hint {
@@ -92,10 +97,22 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => e.exit(),
     };
+    // Tools reading `verify --format json` get a JSON answer even when the course cannot load.
+    let json = matches!(
+        cli.command,
+        Some(Cmd::Verify {
+            format: verify::Format::Json,
+            ..
+        })
+    );
     match real_main(cli) {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,
         Err(e) => {
+            if json {
+                let error = serde_json::json!({ "ok": false, "error": format!("{e:#}") });
+                println!("{error}");
+            }
             eprintln!("{} {e:#}", "error:".red().bold());
             ExitCode::from(2)
         }
@@ -129,7 +146,7 @@ fn real_main(cli: Cli) -> Result<bool> {
             }
             result
         }
-        Cmd::Run { name } => run(&course, name.as_deref(), color),
+        Cmd::Run { name, backtrace } => run(&course, name.as_deref(), color, backtrace),
         Cmd::Hint { name, all } => hint(&course, name.as_deref(), all),
         Cmd::List { done, pending } => list(&course, done, pending),
         Cmd::Reset { name } => reset(&course, &name),
@@ -187,7 +204,7 @@ fn status(course: &Course) -> Result<bool> {
     Ok(true)
 }
 
-fn run(course: &Course, name: Option<&str>, color: bool) -> Result<bool> {
+fn run(course: &Course, name: Option<&str>, color: bool, full: bool) -> Result<bool> {
     let store = Store::new(&course.root);
     let i = pick(course, &store, name)?;
     let ex = &course.exercises[i];
@@ -202,7 +219,7 @@ fn run(course: &Course, name: Option<&str>, color: bool) -> Result<bool> {
         .check_all(&[Target::exercise(ex)], &|_, _| {})?
         .pop()
         .context("The check produced no result")?;
-    term::print_outcome(ex, &outcome);
+    term::print_outcome(ex, &outcome, full);
     let passed = outcome.passed();
     let (p, _) = store.update(|p| {
         if passed {

@@ -46,12 +46,24 @@ pub fn warn(text: &str) {
 }
 
 /// The full report of one check: the failing step's output, explanations, what to do next.
-pub fn print_outcome(ex: &Exercise, outcome: &Outcome) {
+/// Backtrace frames from std, tokio and the reference runtime are folded unless `full`.
+pub fn print_outcome(ex: &Exercise, outcome: &Outcome, full: bool) {
     let path = ex.path().display().to_string();
+    let folded;
+    let output = if full {
+        outcome.output.as_str()
+    } else {
+        folded = crate::fold::backtraces(&outcome.output);
+        folded.as_str()
+    };
     match outcome.failed {
         None => {
-            if !outcome.output.trim().is_empty() {
-                println!("{}", outcome.output.trim_end());
+            if !output.trim().is_empty() {
+                println!("{}", output.trim_end());
+                println!();
+            }
+            for note in &outcome.notes {
+                println!("{} {note}", "note:".cyan().bold());
                 println!();
             }
             println!("{} {} passes.", "✓".green().bold(), ex.name.bold());
@@ -61,8 +73,8 @@ pub fn print_outcome(ex: &Exercise, outcome: &Outcome) {
             );
         }
         Some(step) => {
-            if !outcome.output.trim().is_empty() {
-                println!("{}", outcome.output.trim_end());
+            if !output.trim().is_empty() {
+                println!("{}", output.trim_end());
                 println!();
             }
             for note in &outcome.notes {
@@ -86,11 +98,15 @@ pub fn progress_bar(total: usize, message: &str) -> Option<ProgressBar> {
         return None;
     }
     let bar = ProgressBar::new(total as u64);
-    let style = ProgressStyle::with_template("{msg} [{bar:30.cyan/blue}] {pos}/{len} {wide_msg}")
-        .unwrap_or_else(|_| ProgressStyle::default_bar())
-        .progress_chars("=> ");
+    let style = ProgressStyle::with_template(
+        "{spinner} {prefix} [{bar:30.cyan/blue}] {pos}/{len} {elapsed} {wide_msg}",
+    )
+    .unwrap_or_else(|_| ProgressStyle::default_bar())
+    .progress_chars("=> ");
     bar.set_style(style);
-    bar.set_message(message.to_string());
+    bar.set_prefix(message.to_string());
+    // The spinner and the clock move while cargo builds, before the first check finishes.
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
     Some(bar)
 }
 

@@ -51,10 +51,15 @@ struct Record {
     cached: bool,
     failed_step: Option<Step>,
     message: String,
-    #[serde(skip)]
+    /// The line a failure points at in `file` (the panic, the first compiler error).
+    line: Option<usize>,
+    /// The failure as `run` shows it (backtrace frames of std and tokio folded).
     output: String,
-    #[serde(skip)]
+    /// Every place the failure points at, for editors and CI.
+    #[serde(rename = "diagnostics")]
     annotations: Vec<Annotation>,
+    #[serde(skip)]
+    outcome: Option<Outcome>,
 }
 
 #[derive(Serialize)]
@@ -80,12 +85,14 @@ pub fn run(course: &Course, opts: &Options) -> Result<bool> {
                     cached: false,
                     failed_step: None,
                     message: problem.clone(),
+                    line: Some(1),
                     output: String::new(),
                     annotations: vec![Annotation {
                         file: ex.solution_path().display().to_string(),
                         line: 1,
                         message: problem,
                     }],
+                    outcome: None,
                 });
             }
             if !ex.skip_check_unsolved {
@@ -100,12 +107,14 @@ pub fn run(course: &Course, opts: &Options) -> Result<bool> {
     let mut cache = PassCache::open(course)?;
     let keys: Vec<Option<String>> = targets.iter().map(|(_, t)| cache.key(t)).collect();
     let mut to_check: Vec<usize> = Vec::new();
-    let mut cached: Vec<usize> = Vec::new();
-    for (i, (kind, t)) in targets.iter().enumerate() {
-        if opts.use_cache && *kind != Kind::Unsolved && cache.is_fresh_pass(t, keys[i].as_deref()) {
-            cached.push(i);
-        } else {
-            to_check.push(i);
+    let mut cached: Vec<(usize, Outcome)> = Vec::new();
+    for (i, (_, t)) in targets.iter().enumerate() {
+        match cache
+            .lookup(t, keys[i].as_deref())
+            .filter(|_| opts.use_cache)
+        {
+            Some(outcome) => cached.push((i, outcome.clone())),
+            None => to_check.push(i),
         }
     }
 
@@ -117,16 +126,31 @@ pub fn run(course: &Course, opts: &Options) -> Result<bool> {
     };
     if text && bar.is_none() && !to_check.is_empty() {
         println!(
-            "Building {} exercise binaries ({} unchanged passes skipped)...",
+            "Checking {} exercises ({} unchanged since their last check skipped)...",
             to_check.len(),
             cached.len()
         );
     }
+    // While cargo builds, the bar says what it compiles, so it never sits still.
+    let compiled = std::sync::atomic::AtomicUsize::new(0);
+    let build_bar = bar.clone();
+    let progress: Option<crate::cargo::Progress> = bar.as_ref().map(|_| {
+        let compiled = std::sync::Arc::new(compiled);
+        std::sync::Arc::new(move |name: &str| {
+            if name == crate::check::TESTS_STARTED {
+                return;
+            }
+            let n = compiled.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+            if let Some(bar) = &build_bar {
+                bar.set_message(format!("building ({n} crates compiled, last {name})"));
+            }
+        }) as crate::cargo::Progress
+    });
     let checker = Checker {
         manifest: course.package_manifest(),
         color: opts.color && opts.format == Format::Text,
         cancel: None,
-        progress: None,
+        progress,
     };
     let batch: Vec<Target> = to_check.iter().map(|&i| targets[i].1.clone()).collect();
     let lines = Mutex::new(());
@@ -148,16 +172,16 @@ pub fn run(course: &Course, opts: &Options) -> Result<bool> {
         bar.finish_and_clear();
     }
 
-    for &i in &cached {
-        let (kind, t) = &targets[i];
-        records.push(record(*kind, t, None));
+    for (i, outcome) in &cached {
+        let (kind, t) = &targets[*i];
+        let mut r = record(*kind, t, outcome);
+        r.cached = true;
+        records.push(r);
     }
     for (j, outcome) in outcomes.iter().enumerate() {
         let (kind, t) = &targets[to_check[j]];
-        if *kind != Kind::Unsolved {
-            cache.record(t, keys[to_check[j]].clone(), outcome.passed());
-        }
-        records.push(record(*kind, t, Some(outcome)));
+        cache.record(t, keys[to_check[j]].clone(), outcome);
+        records.push(record(*kind, t, outcome));
     }
     cache.save()?;
     let order = |r: &Record| {
@@ -220,14 +244,22 @@ fn print_text(course: &Course, report: &Report, solutions: bool) {
     // The first failure in full; the rest as one line each.
     if let Some(first) = failures.first() {
         println!();
-        println!(
-            "{}",
-            format!("== {} ({:?}) ==", first.name, first.kind).bold()
-        );
-        if !first.output.trim().is_empty() {
-            println!("{}", first.output.trim_end());
+        match (
+            &first.outcome,
+            course.exercises.iter().find(|e| e.name == first.name),
+        ) {
+            // The learner's exercise: exactly as `run` shows it.
+            (Some(outcome), Some(ex)) if first.kind == Kind::Exercise => {
+                term::print_outcome(ex, outcome, false)
+            }
+            _ => {
+                println!("{}", format!("{} ({}):", first.name, first.file).bold());
+                if !first.output.trim().is_empty() {
+                    println!("{}", first.output.trim_end());
+                }
+                println!("{}", first.message);
+            }
         }
-        println!("{}", first.message);
     }
     println!();
     let passed_ex = report.checks.iter().filter(|r| r.ok).count();
@@ -286,22 +318,8 @@ fn detail(kind: Kind, outcome: &Outcome) -> String {
     }
 }
 
-fn record(kind: Kind, t: &Target, outcome: Option<&Outcome>) -> Record {
+fn record(kind: Kind, t: &Target, outcome: &Outcome) -> Record {
     let file = t.file.display().to_string();
-    let Some(outcome) = outcome else {
-        return Record {
-            name: t.exercise.name.clone(),
-            kind,
-            file,
-            ok: true,
-            passed: true,
-            cached: true,
-            failed_step: None,
-            message: "passed (unchanged since its last pass)".to_string(),
-            output: String::new(),
-            annotations: Vec::new(),
-        };
-    };
     let ok = expected(kind, outcome);
     let message = match kind {
         Kind::Unsolved if outcome.passed() => {
@@ -328,7 +346,7 @@ fn record(kind: Kind, t: &Target, outcome: Option<&Outcome>) -> Record {
             message: message.clone(),
         }];
     }
-    let mut output = outcome.output.clone();
+    let mut output = crate::fold::backtraces(&outcome.output);
     for note in &outcome.notes {
         output.push_str("\n\nnote: ");
         output.push_str(note);
@@ -342,8 +360,10 @@ fn record(kind: Kind, t: &Target, outcome: Option<&Outcome>) -> Record {
         cached: false,
         failed_step: outcome.failed,
         message,
-        output,
-        annotations,
+        line: (!ok).then(|| annotations.first().map(|a| a.line)).flatten(),
+        output: if ok { String::new() } else { output },
+        annotations: if ok { Vec::new() } else { annotations },
+        outcome: Some(outcome.clone()),
     }
 }
 
