@@ -22,7 +22,7 @@ trap 'tmux -L "$sock" kill-server 2>/dev/null || true' EXIT
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 start=$(date +%s.%N)
 tmux -L "$sock" -f /dev/null new-session -d -x 120 -y 40 \
-  "cd '$clone' && env NO_COLOR=1 CARGO_NET_OFFLINE=true cargo course; sleep 600"
+  "cd '$clone' && env NO_COLOR=1 CARGO_NET_OFFLINE=true cargo course; times > '$work/cpu'; sleep 600"
 python3 - "$sock" "$start" > "$work/times" <<'PY'
 import subprocess, sys, time
 sock, start = sys.argv[1], float(sys.argv[2])
@@ -47,6 +47,13 @@ PY
 tmux -L "$sock" capture-pane -p > "$work/last-screen.txt" || true
 tmux -L "$sock" send-keys q
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+for _ in $(seq 100); do [ -s "$work/cpu" ] && break; sleep 0.1; done
+# bash's `times`: the second line is the CPU time of everything `cargo course` ran (user, system).
+cpu=$(sed -n 2p "$work/cpu" 2>/dev/null | python3 -c "
+import sys, re
+t = [float(m) * 60 + float(s) for m, s in re.findall(r'(\d+)m([\d.]+)s', sys.stdin.read())]
+print(f'{sum(t):.1f}' if t else '?')")
 echo "fresh clone of $(git -C "$root" rev-parse --short "$commit"), $(nproc) cores, $(rustc --version)"
 cat "$work/times"
+echo "cpu_seconds_to_first_verdict $cpu"
 echo "load average before: $load_before; after: $load_after"

@@ -137,7 +137,8 @@ pub fn panic_in(text: &str, file: &Path) -> Option<(usize, String)> {
             .take(3)
             .copied()
             .collect();
-        return Some((line_no, message.join(" ").trim().to_string()));
+        let message: Vec<&str> = message.iter().map(|l| l.trim()).collect();
+        return Some((line_no, message.join(" ")));
     }
     None
 }

@@ -124,7 +124,7 @@ pub fn run(course: &Course, opts: &Options) -> Result<bool> {
     } else {
         None
     };
-    if text && bar.is_none() && !to_check.is_empty() {
+    if text && bar.is_none() {
         println!(
             "Checking {} exercises ({} unchanged since their last check skipped)...",
             to_check.len(),
