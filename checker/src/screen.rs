@@ -245,6 +245,9 @@ pub fn progress_bar(done: usize, total: usize, width: usize) -> String {
 const KEYS_FAILED: &str = "h hint · ↑↓ scroll · o output · b backtrace · l list · c check all · x reset · r recheck · q quit";
 const KEYS_PASSED: &str =
     "n next · h hint · ↑↓ scroll · o output · l list · c check all · x reset · q quit";
+const KEYS_MEDIUM_FAILED: &str =
+    "h hint ↑↓ scroll o output b trace l list c all x reset r again q quit";
+const KEYS_MEDIUM_PASSED: &str = "n next h hint ↑↓ scroll o output l list c all x reset q quit";
 const KEYS_SHORT_FAILED: &str = "h hint ↑↓ o l c x r q";
 const KEYS_SHORT_PASSED: &str = "n next h ↑↓ o l c x q";
 
@@ -256,13 +259,21 @@ const KEYS_SHORT_PASSED: &str = "n next h ↑↓ o l c x q";
 pub fn main_lines(v: &MainView, width: usize, height: usize) -> MainLayout {
     let w = width.max(1);
     let h = height.max(1);
-    let mut top = wrap(
-        &format!(
-            "asyncling · {} · {}/{} done · {}",
-            v.name, v.done, v.total, v.path
-        ),
-        w,
-    );
+    // Narrow terminals get the short forms: every row counts.
+    let narrow = w < 60;
+    let mut top = if narrow {
+        let mut top = wrap(&format!("{} · {}/{} done", v.name, v.done, v.total), w);
+        top.extend(wrap(v.path, w));
+        top
+    } else {
+        wrap(
+            &format!(
+                "asyncling · {} · {}/{} done · {}",
+                v.name, v.done, v.total, v.path
+            ),
+            w,
+        )
+    };
     let status = match &v.status {
         Status::Building {
             elapsed_secs,
@@ -283,11 +294,22 @@ pub fn main_lines(v: &MainView, width: usize, height: usize) -> MainLayout {
             "Running the tests of {}… {elapsed_secs} s (stopped at {deadline_secs} s).",
             v.name
         ),
+        Status::Passed if narrow => format!(
+            "{} {} is done! Compare with {}. n: next.",
+            "✓".green().bold(),
+            v.name.bold(),
+            v.solution
+        ),
         Status::Passed => format!(
             "{} {} is done! Compare with {}. Press n for the next exercise.",
             "✓".green().bold(),
             v.name.bold(),
             v.solution
+        ),
+        Status::Failed { step } if narrow => format!(
+            "{} {} failed at the {step} step.",
+            "✗".red().bold(),
+            v.name.bold(),
         ),
         Status::Failed { step } => format!(
             "{} {} failed at the {step} step. Edit {} and save to check again.",
@@ -303,12 +325,15 @@ pub fn main_lines(v: &MainView, width: usize, height: usize) -> MainLayout {
         Some(p) => wrap(p, w),
         None => {
             let passed = matches!(v.status, Status::Passed);
-            let keys = match (passed, w >= 60) {
-                (true, true) => KEYS_PASSED,
-                (false, true) => KEYS_FAILED,
-                (true, false) => KEYS_SHORT_PASSED,
-                (false, false) => KEYS_SHORT_FAILED,
+            let tiers = if passed {
+                [KEYS_PASSED, KEYS_MEDIUM_PASSED, KEYS_SHORT_PASSED]
+            } else {
+                [KEYS_FAILED, KEYS_MEDIUM_FAILED, KEYS_SHORT_FAILED]
             };
+            let keys = tiers
+                .into_iter()
+                .find(|k| k.chars().count() <= w)
+                .unwrap_or(tiers[2]);
             wrap(keys, w)
         }
     };
@@ -336,7 +361,7 @@ pub fn main_lines(v: &MainView, width: usize, height: usize) -> MainLayout {
         body.push(String::new());
     }
     if !v.output.trim().is_empty() {
-        body.extend(rows(v.output.trim_end(), w));
+        body.extend(rows(v.output.trim_start_matches('\n').trim_end(), w));
     }
     while body.last().is_some_and(|l| l.is_empty()) {
         body.pop();

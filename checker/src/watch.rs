@@ -366,7 +366,7 @@ impl Watch<'_> {
                     }
                 }
                 Event::WatchFailed(why) => {
-                    self.messages.push((
+                    self.say((
                         Until::Always,
                         format!("The file watcher stopped ({why}); press r to check after saving."),
                     ));
@@ -433,7 +433,7 @@ impl Watch<'_> {
                     self.next();
                 } else {
                     self.forget(&[Until::Verdict]);
-                    self.messages.push((
+                    self.say((
                         Until::Verdict,
                         format!(
                             "{} is not done yet: make it pass first (h shows a hint).",
@@ -644,7 +644,7 @@ impl Watch<'_> {
         self.scroll = 0;
         self.messages.retain(|(until, _)| *until == Until::Always);
         if chapter_changed {
-            self.messages.push((
+            self.say((
                 Until::Move,
                 format!("New chapter! {}", chapter_pointer(self.exercise())),
             ));
@@ -673,7 +673,7 @@ impl Watch<'_> {
                     .trim()
                     .to_string();
                 self.messages.retain(|(until, _)| *until == Until::Always);
-                self.messages.push((Until::Move, text));
+                self.say((Until::Move, text));
             }
         }
     }
@@ -690,6 +690,12 @@ impl Watch<'_> {
             .unwrap_or(0);
         self.hints = (self.hints.max(recorded) + 1).min(total);
         self.reveal_hint = (self.hints > 0).then_some(self.hints);
+    }
+
+    /// Shows a message, scrolling back to the top where messages are.
+    fn say(&mut self, message: (Until, String)) {
+        self.messages.push(message);
+        self.scroll = 0;
     }
 
     /// Drops the messages that stop being true at this change.
@@ -744,7 +750,7 @@ impl Watch<'_> {
         })?;
         self.progress = p;
         self.forget(&[Until::Save, Until::Verdict]);
-        self.messages.push((Until::Save, message));
+        self.say((Until::Save, message));
         if index == self.current {
             self.hints = 0;
             self.reveal_hint = None;
@@ -814,11 +820,9 @@ impl Watch<'_> {
                     Some(_) => {}
                     None => self.next(),
                 }
-                self.messages.push((Until::Save, summary));
+                self.say((Until::Save, summary));
             }
-            Err(e) => self
-                .messages
-                .push((Until::Save, format!("Checking every exercise failed: {e}"))),
+            Err(e) => self.say((Until::Save, format!("Checking every exercise failed: {e}"))),
         }
         Ok(())
     }
