@@ -494,7 +494,8 @@ fn annotations_point_at_the_failing_line_with_one_clean_message() {
 fn verify_json_carries_step_message_file_and_line_per_failure() {
     let c = fixture("screen", "jsondiag");
     let out = asyncling(&c, &["verify", "--format", "json"]);
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect(&text(&out));
+    let report: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", text(&out)));
     let check = |n: &str| {
         report["checks"]
             .as_array()
@@ -532,7 +533,8 @@ fn verify_json_answers_with_an_error_object_when_the_course_cannot_load() {
     .unwrap();
     let out = asyncling(&c, &["verify", "--format", "json"]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
-    let error: serde_json::Value = serde_json::from_slice(&out.stdout).expect(&text(&out));
+    let error: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", text(&out)));
     assert_eq!(error["ok"], false);
     assert!(
         error["error"].as_str().unwrap().contains("info.toml"),
