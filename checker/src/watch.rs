@@ -41,6 +41,8 @@ enum Event {
     Built(String),
     Checked(u64, Result<Outcome, String>),
     AllProgress(usize),
+    /// A crate compiled while every exercise is being checked.
+    AllBuilt(String),
     AllChecked(Result<Vec<(String, bool)>, String>),
 }
 
@@ -392,6 +394,10 @@ impl Watch<'_> {
                         *d = done;
                     }
                 }
+                Event::AllBuilt(name) => {
+                    self.built += 1;
+                    self.last_built = name;
+                }
                 Event::AllChecked(result) => self.all_checked(result)?,
             }
         }
@@ -739,7 +745,10 @@ impl Watch<'_> {
             Ok(Some(backup)) => format!(
                 "{} restored as shipped; your version is in {}",
                 ex.path().display(),
-                backup.display()
+                backup
+                    .strip_prefix(&self.course.root)
+                    .unwrap_or(&backup)
+                    .display()
             ),
             Ok(None) => format!("{} was already as shipped.", ex.path().display()),
             Err(e) => format!("Reset failed: {e:#}"),
@@ -760,6 +769,8 @@ impl Watch<'_> {
     }
 
     fn check_all(&mut self) {
+        self.built = 0;
+        self.last_built.clear();
         let total = self.course.exercises.len();
         self.mode = Mode::CheckingAll { done: 0, total };
         let exercises = self.course.exercises.clone();
@@ -768,11 +779,19 @@ impl Watch<'_> {
         let tx = self.tx.clone();
         thread::spawn(move || {
             let targets: Vec<Target> = exercises.iter().map(Target::exercise).collect();
+            let build_tx = Mutex::new(tx.clone());
             let checker = Checker {
                 manifest,
                 color,
                 cancel: None,
-                progress: None,
+                // The screen says what cargo compiles, so it never sits still while it builds.
+                progress: Some(Arc::new(move |name: &str| {
+                    if name != crate::check::TESTS_STARTED
+                        && let Ok(tx) = build_tx.lock()
+                    {
+                        let _ = tx.send(Event::AllBuilt(name.to_string()));
+                    }
+                })),
             };
             let count = std::sync::atomic::AtomicUsize::new(0);
             let progress_tx = Mutex::new(tx.clone());
@@ -907,6 +926,15 @@ impl Watch<'_> {
                     "Checking every exercise… (the first time, this builds them all)",
                     w,
                 );
+                if self.built > 0 {
+                    lines.extend(screen::wrap(
+                        &format!(
+                            "Building: {} crates compiled, last {}",
+                            self.built, self.last_built
+                        ),
+                        w,
+                    ));
+                }
                 lines.push(screen::progress_bar(*done, *total, w));
                 lines
             }

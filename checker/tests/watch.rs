@@ -354,4 +354,15 @@ fn reset_prompt_and_list_keep_their_essentials_at_40x10() {
     assert!(rows.iter().any(|l| l.ends_with("done")), "{screen}");
     t.keys("Escape");
     t.wait_for("failed at the test step");
+
+    // "restored as shipped" is true until the learner saves again.
+    fs::write(c.join("exercises/ch/three_hints.rs"), "fn main() {\n").unwrap();
+    t.wait_for("failed at the build step");
+    t.keys("x");
+    t.wait_for("y/n");
+    t.keys("y");
+    t.wait_for("restored as");
+    solve(&c, "ch", "three_hints");
+    let screen = t.wait_for("three_hints is done");
+    assert!(!screen.contains("restored as"), "{screen}");
 }
