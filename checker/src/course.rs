@@ -37,6 +37,7 @@ struct RawInfo {
     format_version: Spanned<u32>,
     welcome_message: Option<String>,
     final_message: Option<String>,
+    identical_solution_tests: Option<bool>,
     #[serde(default)]
     exercises: Vec<Spanned<RawExercise>>,
 }
@@ -102,6 +103,10 @@ pub struct Course {
     pub root: PathBuf,
     pub welcome_message: Option<String>,
     pub final_message: Option<String>,
+    /// Whether `verify --solutions` requires each solution's `#[cfg(test)]` section to equal its
+    /// exercise's. The default is yes for this layout (`exercises/Cargo.toml`) and no for the
+    /// rustlings layout, whose solutions may fill in TODOs inside test modules.
+    pub identical_solution_tests: bool,
     pub exercises: Vec<Exercise>,
 }
 
@@ -216,6 +221,9 @@ fn parse(text: &str, root: &Path) -> std::result::Result<Course, Problems> {
         root: root.to_path_buf(),
         welcome_message: raw.welcome_message,
         final_message: raw.final_message,
+        identical_solution_tests: raw
+            .identical_solution_tests
+            .unwrap_or_else(|| root.join("exercises").join("Cargo.toml").is_file()),
         exercises,
     })
 }
@@ -242,18 +250,8 @@ fn exercise(
     let dir = raw.dir.map(|d| {
         let dir_line = line_of(text, &d.span());
         let dir = d.into_inner();
-        let ok = !dir.is_empty()
-            && !dir.starts_with('.')
-            && dir
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-        if !ok {
-            problems.push((
-                dir_line,
-                format!(
-                    "dir `{dir}` of exercise `{name}` must be one folder name of [A-Za-z0-9_-]"
-                ),
-            ));
+        if let Some(why) = invalid_dir(&dir) {
+            problems.push((dir_line, format!("dir `{dir}` of exercise `{name}` {why}")));
         }
         dir
     });
@@ -345,7 +343,18 @@ fn exercise(
     (problems.len() == before).then_some(ex)
 }
 
-fn invalid_name(name: &str) -> Option<&'static str> {
+/// Why `dir` cannot be a chapter folder, if it cannot.
+pub fn invalid_dir(dir: &str) -> Option<&'static str> {
+    let ok = !dir.is_empty()
+        && !dir.starts_with('.')
+        && dir
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    (!ok).then_some("must be one folder name of [A-Za-z0-9_-]")
+}
+
+/// Why `name` cannot name an exercise, if it cannot.
+pub fn invalid_name(name: &str) -> Option<&'static str> {
     if name.is_empty() {
         Some("is empty")
     } else if name.len() > MAX_NAME_LEN {
