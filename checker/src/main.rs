@@ -203,7 +203,8 @@ fn dev_command(course: &Course, cmd: DevCmd) -> Result<bool> {
             println!(
                 "Next: write the exercise and its solution (tests identical from #[cfg(test)] on), \
                  real hints in info.toml, three wrong answers in wrong/{chapter}/{name}/, then \
-                 `asyncling verify --solutions {name}`."
+                 `{} verify --solutions {name}`.",
+                term::cmd()
             );
             Ok(true)
         }
