@@ -694,8 +694,13 @@ impl Watch<'_> {
             .get(&ex.name)
             .copied()
             .unwrap_or(0);
+        if total == 0 {
+            let text = format!("{} has no hints.", ex.name);
+            self.say((Until::Verdict, text));
+            return;
+        }
         self.hints = (self.hints.max(recorded) + 1).min(total);
-        self.reveal_hint = (self.hints > 0).then_some(self.hints);
+        self.reveal_hint = Some(self.hints);
     }
 
     /// Shows a message, scrolling back to the top where messages are.
