@@ -64,7 +64,7 @@ pub fn backtraces(text: &str) -> String {
     let flush = |out: &mut Vec<String>, folded: &mut usize| {
         if *folded > 0 {
             out.push(format!(
-                "      … {} frame{} from std, tokio or the runtime folded (the full report: `{} run --backtrace`)",
+                "      … {} frame{} of std, tokio or the runtime folded (`{} run --backtrace` shows them)",
                 folded,
                 if *folded == 1 { "" } else { "s" },
                 crate::term::cmd()
@@ -216,7 +216,7 @@ note: Some details are omitted, run with `RUST_BACKTRACE=full` for a verbose bac
         assert!(f.contains("at ./ch/fail_test.rs:10:5"), "{f}");
         assert!(!f.contains("tokio::runtime"), "{f}");
         assert!(!f.contains("rust_begin_unwind"), "{f}");
-        assert!(f.contains("2 frames from std"), "{f}");
+        assert!(f.contains("2 frames of std"), "{f}");
         assert!(f.contains("assertion `left == right` failed"));
         assert!(f.contains("note: Some details"));
     }

@@ -420,7 +420,7 @@ fn backtraces_show_the_learners_frames_and_fold_the_rest() {
     let own = t.find("three_hints::tests::multiplying_instead").expect(&t);
     assert!(panic < own, "{t}");
     assert!(
-        t.contains("frames from std, tokio or the runtime folded"),
+        t.contains("frames of std, tokio or the runtime folded"),
         "{t}"
     );
     assert!(!t.contains("core::panicking"), "{t}");
