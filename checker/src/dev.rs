@@ -173,6 +173,82 @@ pub fn new(course: &Course, name: &str, dir: &str) -> Result<Vec<PathBuf>> {
     Ok(written)
 }
 
+/// A GitHub Classroom autograding workflow with one graded step per chapter, worth one point per
+/// exercise: each step passes when `cargo course verify --chapter DIR` does.
+pub fn classroom(course: &Course) -> String {
+    let mut chapters: Vec<(&str, usize)> = Vec::new();
+    for ex in &course.exercises {
+        match chapters.last_mut() {
+            Some((c, n)) if *c == ex.chapter() => *n += 1,
+            _ => chapters.push((ex.chapter(), 1)),
+        }
+    }
+    let id = |c: &str| format!("ch-{}", c.replace('_', "-").to_lowercase());
+    let mut out = String::from(CLASSROOM_HEAD);
+    for (chapter, count) in &chapters {
+        out.push_str(&format!(
+            "      - name: {chapter}\n        id: {}\n        uses: \
+             classroom-resources/autograding-command-grader@v1\n        with:\n          \
+             test-name: {chapter}\n          command: cargo course verify --chapter {chapter}\n          \
+             timeout: 10\n          max-score: {count}\n",
+            id(chapter)
+        ));
+    }
+    out.push_str(
+        "      - name: Autograding Reporter\n        uses: \
+         classroom-resources/autograding-grading-reporter@v1\n        env:\n",
+    );
+    for (chapter, _) in &chapters {
+        let id = id(chapter);
+        out.push_str(&format!(
+            "          {}_RESULTS: \"${{{{steps.{id}.outputs.result}}}}\"\n",
+            id.to_uppercase()
+        ));
+    }
+    let runners: Vec<String> = chapters.iter().map(|(c, _)| id(c)).collect();
+    out.push_str(&format!(
+        "        with:\n          runners: {}\n",
+        runners.join(",")
+    ));
+    out
+}
+
+const CLASSROOM_HEAD: &str = "\
+# GitHub Classroom autograding for this course: one graded step per chapter, worth one point per
+# exercise. Copy this file to .github/workflows/classroom.yml in the assignment's template
+# repository (see docs/CLASSROOM.md). Each step runs `cargo course verify --chapter DIR`, which
+# exits 0 only when every exercise of that chapter passes. Written by `asyncling dev classroom`.
+name: Autograding Tests
+
+on:
+  - push
+  - repository_dispatch
+
+permissions:
+  checks: write
+  actions: read
+  contents: read
+
+jobs:
+  run-autograding-tests:
+    runs-on: ubuntu-latest
+    if: github.actor != 'github-classroom[bot]'
+    steps:
+      - name: Checkout code
+        uses: actions/checkout@v4
+      - name: Cache cargo's downloads and target directory
+        uses: actions/cache@v4
+        with:
+          path: |
+            ~/.cargo/registry/index
+            ~/.cargo/registry/cache
+            target
+          key: classroom-${{ runner.os }}-${{ hashFiles('Cargo.lock') }}-${{ github.sha }}
+          restore-keys: classroom-${{ runner.os }}-${{ hashFiles('Cargo.lock') }}-
+      - name: Clippy, and the checker built once
+        run: rustup component add clippy && cargo course list > /dev/null
+";
+
 fn template(name: &str) -> String {
     format!(
         "// {name}: <one line: what the learner builds>\n\

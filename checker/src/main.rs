@@ -58,6 +58,8 @@ enum DevCmd {
     },
     /// Write the exercise package's bin list (`[[bin]]`) from info.toml.
     Update,
+    /// Print a GitHub Classroom autograding workflow: one graded step per chapter.
+    Classroom,
     /// Fail when the exercise package's bin list (`[[bin]]`) does not match info.toml (for CI).
     Check,
 }
@@ -218,6 +220,10 @@ fn dev_command(course: &Course, cmd: DevCmd) -> Result<bool> {
                     "exercises/Cargo.toml: bins already match info.toml"
                 }
             );
+            Ok(true)
+        }
+        DevCmd::Classroom => {
+            print!("{}", dev::classroom(course));
             Ok(true)
         }
         DevCmd::Check => match dev::check(course)? {
