@@ -37,7 +37,8 @@ pub struct PassCache {
 }
 
 impl PassCache {
-    pub fn open(course: &Course) -> Result<PassCache> {
+    /// `color`: whether the outputs are drawn with colour (a remembered output is shown as is).
+    pub fn open(course: &Course, color: bool) -> Result<PassCache> {
         let path = course.root.join(STATE_DIR).join(CACHE_FILE);
         // An unreadable cache is only a slower verify, never an error.
         let entries = fs::read(&path)
@@ -47,7 +48,12 @@ impl PassCache {
         Ok(PassCache {
             path,
             entries,
-            shared: shared_inputs(course)?,
+            shared: {
+                let mut h = DefaultHasher::new();
+                shared_inputs(course)?.hash(&mut h);
+                color.hash(&mut h);
+                h.finish()
+            },
             root: course.root.clone(),
         })
     }

@@ -108,7 +108,9 @@ pub fn run(course: &Course, opts: &Options) -> Result<bool> {
         }
     }
 
-    let mut cache = PassCache::open(course)?;
+    // A remembered failure is told again as it was drawn: with colour or without.
+    let color = opts.color && opts.format == Format::Text;
+    let mut cache = PassCache::open(course, color)?;
     let keys: Vec<Option<String>> = targets.iter().map(|(_, t)| cache.key(t)).collect();
     let mut to_check: Vec<usize> = Vec::new();
     let mut cached: Vec<(usize, Outcome)> = Vec::new();
@@ -154,7 +156,7 @@ pub fn run(course: &Course, opts: &Options) -> Result<bool> {
     });
     let checker = Checker {
         manifest: course.package_manifest(),
-        color: opts.color && opts.format == Format::Text,
+        color,
         cancel: None,
         progress,
     };
