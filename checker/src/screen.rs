@@ -1,7 +1,10 @@
 //! Drawing the watch screen. Pure text in, bytes out: the layout is computed for a given width and
 //! height (any size, zero included), so it is testable without a terminal.
 
+use std::sync::{Arc, Mutex};
+
 use colored::Colorize;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle, TermLike};
 
 /// What the main view shows about the current exercise.
 pub enum Status {
@@ -172,23 +175,71 @@ fn fit(text: &str, width: usize) -> String {
     }
 }
 
-/// `Progress [####>-----] 3/10`, exactly `width` characters when there is room for a bar.
+/// An indicatif bar rendered into a string, so it can sit inside our own layout.
+#[derive(Debug, Clone)]
+struct Capture {
+    width: u16,
+    text: Arc<Mutex<String>>,
+}
+
+impl TermLike for Capture {
+    fn width(&self) -> u16 {
+        self.width
+    }
+    fn move_cursor_up(&self, _: usize) -> std::io::Result<()> {
+        Ok(())
+    }
+    fn move_cursor_down(&self, _: usize) -> std::io::Result<()> {
+        Ok(())
+    }
+    fn move_cursor_right(&self, _: usize) -> std::io::Result<()> {
+        Ok(())
+    }
+    fn move_cursor_left(&self, _: usize) -> std::io::Result<()> {
+        Ok(())
+    }
+    fn write_line(&self, s: &str) -> std::io::Result<()> {
+        self.write_str(s)
+    }
+    fn write_str(&self, s: &str) -> std::io::Result<()> {
+        // indicatif follows the bar with an empty write; keep the bar.
+        if !s.is_empty()
+            && let Ok(mut t) = self.text.lock()
+        {
+            *t = s.to_string();
+        }
+        Ok(())
+    }
+    fn clear_line(&self) -> std::io::Result<()> {
+        Ok(())
+    }
+    fn flush(&self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 pub fn progress_bar(done: usize, total: usize, width: usize) -> String {
-    let count = format!("{done}/{total}");
-    let frame = "Progress [] ".len() + count.len();
-    if width < frame + 5 {
-        return format!("Progress {count}");
+    let text = Arc::new(Mutex::new(String::new()));
+    let capture = Capture {
+        width: width.min(u16::MAX as usize) as u16,
+        text: text.clone(),
+    };
+    let bar = ProgressBar::with_draw_target(
+        Some(total as u64),
+        ProgressDrawTarget::term_like(Box::new(capture)),
+    );
+    if let Ok(style) = ProgressStyle::with_template("Progress [{wide_bar:.green/blue}] {pos}/{len}")
+    {
+        bar.set_style(style.progress_chars("#>-"));
     }
-    let cells = width - frame;
-    let full = (cells * done.min(total))
-        .checked_div(total)
-        .unwrap_or(cells);
-    let mut bar = "#".repeat(full);
-    if full < cells {
-        bar.push('>');
-        bar.push_str(&"-".repeat(cells - full - 1));
+    bar.set_position(done as u64);
+    bar.force_draw();
+    let drawn = text.lock().map(|t| t.clone()).unwrap_or_default();
+    if drawn.is_empty() {
+        format!("Progress {done}/{total}")
+    } else {
+        drawn
     }
-    format!("Progress [{bar}] {count}")
 }
 
 const KEYS_FAILED: &str = "h hint · ↑↓ scroll · o output · b backtrace · l list · c check all · x reset · r recheck · q quit";
@@ -531,7 +582,7 @@ mod tests {
     }
 
     #[test]
-    fn the_bar_is_drawn_to_the_width() {
+    fn the_bar_is_drawn_by_indicatif_to_the_width() {
         let bar = progress_bar(3, 10, 40);
         assert!(bar.contains('#') && bar.contains("3/10"), "{bar}");
         assert_eq!(bar.chars().count(), 40, "{bar}");

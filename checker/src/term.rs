@@ -1,10 +1,9 @@
 //! Everything the checker draws on the terminal: colour decisions, check results, progress bars.
 
-use std::io::{IsTerminal, Write};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::io::IsTerminal;
 
 use colored::Colorize;
+use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::check::Outcome;
 use crate::course::Exercise;
@@ -94,116 +93,20 @@ pub fn print_outcome(ex: &Exercise, outcome: &Outcome, full: bool) {
     }
 }
 
-/// A progress bar on standard error: `⠋ Checking [=====>    ] 12/40 7s message`. A thread redraws
-/// it every 200 ms, so the spinner and the clock move while nothing else does (cargo building).
-#[derive(Clone)]
-pub struct Bar(Arc<BarInner>);
-
-struct BarInner {
-    state: Mutex<BarState>,
-    started: Instant,
-}
-
-struct BarState {
-    pos: usize,
-    len: usize,
-    prefix: String,
-    message: String,
-    tick: usize,
-    finished: bool,
-}
-
-impl Bar {
-    pub fn inc(&self, n: usize) {
-        if let Ok(mut s) = self.0.state.lock() {
-            s.pos += n;
-        }
-        self.draw(false);
-    }
-
-    pub fn set_message(&self, message: impl Into<String>) {
-        if let Ok(mut s) = self.0.state.lock() {
-            s.message = message.into();
-        }
-        self.draw(false);
-    }
-
-    /// Stops the bar and erases its line.
-    pub fn finish_and_clear(&self) {
-        if let Ok(mut s) = self.0.state.lock() {
-            s.finished = true;
-        }
-        let mut err = std::io::stderr().lock();
-        let _ = write!(err, "\r\x1b[2K");
-        let _ = err.flush();
-    }
-
-    fn draw(&self, tick: bool) {
-        const SPINNER: [char; 10] = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
-        let Ok(mut s) = self.0.state.lock() else {
-            return;
-        };
-        if s.finished {
-            return;
-        }
-        if tick {
-            s.tick += 1;
-        }
-        let cells = 30;
-        let full = (cells * s.pos.min(s.len))
-            .checked_div(s.len)
-            .unwrap_or(cells);
-        let bar = format!(
-            "{}{}{}",
-            "=".repeat(full),
-            if full < cells { ">" } else { "" },
-            " ".repeat(cells.saturating_sub(full + 1))
-        );
-        let line = format!(
-            "{} {} [{bar}] {}/{} {}s {}",
-            SPINNER[s.tick % SPINNER.len()],
-            s.prefix,
-            s.pos,
-            s.len,
-            self.0.started.elapsed().as_secs(),
-            s.message
-        );
-        let width = crossterm::terminal::size().map_or(80, |(w, _)| w as usize);
-        let line: String = line.chars().take(width.saturating_sub(1)).collect();
-        let mut err = std::io::stderr().lock();
-        let _ = write!(err, "\r\x1b[2K{line}");
-        let _ = err.flush();
-    }
-}
-
-pub fn progress_bar(total: usize, prefix: &str) -> Option<Bar> {
+pub fn progress_bar(total: usize, message: &str) -> Option<ProgressBar> {
     if !stderr_is_tty() {
         return None;
     }
-    let bar = Bar(Arc::new(BarInner {
-        state: Mutex::new(BarState {
-            pos: 0,
-            len: total,
-            prefix: prefix.to_string(),
-            message: String::new(),
-            tick: 0,
-            finished: false,
-        }),
-        started: Instant::now(),
-    }));
-    let weak = Arc::downgrade(&bar.0);
-    std::thread::spawn(move || {
-        while let Some(inner) = weak.upgrade() {
-            let bar = Bar(inner);
-            if bar.0.state.lock().map_or(true, |s| s.finished) {
-                return;
-            }
-            bar.draw(true);
-            drop(bar);
-            std::thread::sleep(Duration::from_millis(200));
-        }
-    });
-    bar.draw(false);
+    let bar = ProgressBar::new(total as u64);
+    let style = ProgressStyle::with_template(
+        "{spinner} {prefix} [{bar:30.cyan/blue}] {pos}/{len} {elapsed} {wide_msg}",
+    )
+    .unwrap_or_else(|_| ProgressStyle::default_bar())
+    .progress_chars("=> ");
+    bar.set_style(style);
+    bar.set_prefix(message.to_string());
+    // The spinner and the clock move while cargo builds, before the first check finishes.
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
     Some(bar)
 }
 

@@ -167,7 +167,7 @@ pub fn run(course: &Course, opts: &Options) -> Result<bool> {
         let ok = expected(*kind, outcome);
         if let Some(bar) = &bar {
             bar.inc(1);
-            bar.set_message(t.bin.as_str());
+            bar.set_message(t.bin.clone());
         } else if text {
             let _one = lines.lock();
             println!(
