@@ -11,6 +11,7 @@ mod fold;
 mod output_cap;
 mod pass_cache;
 mod process;
+mod report;
 mod screen;
 mod select;
 mod shipped;

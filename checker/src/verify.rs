@@ -4,14 +4,15 @@
 
 use std::fs;
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use anyhow::Result;
-use serde::Serialize;
 
 use crate::check::{Annotation, Checker, Outcome, Step, Target};
 use crate::course::{Course, Exercise, Mode};
 use crate::pass_cache::PassCache;
+use crate::report::{self, Kind, Record, Report};
 use crate::select::{self, Selection};
 use crate::state::Store;
 use crate::term;
@@ -21,6 +22,8 @@ use crate::wrong;
 pub enum Format {
     Text,
     Json,
+    /// JUnit XML: one test case per check, for CI systems' test reports.
+    Junit,
 }
 
 pub struct Options {
@@ -32,88 +35,71 @@ pub struct Options {
     pub color: bool,
 }
 
-/// What one check was for, and so what counts as success.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-enum Kind {
-    /// The learner's exercise: must pass.
-    Exercise,
-    /// The shipped exercise under `--solutions`: must fail.
-    Unsolved,
-    /// The solution under `--solutions`: must pass (strictly).
-    Solution,
-    /// A wrong answer from the corpus under `--solutions`: must fail at the test step, fast.
-    Wrong,
-}
-
-#[derive(Serialize)]
-struct Record {
-    name: String,
-    kind: Kind,
-    file: String,
-    /// Whether this check came out as it should.
-    ok: bool,
-    /// Whether the exercise (or solution) passed its checks.
-    passed: bool,
-    cached: bool,
-    failed_step: Option<Step>,
-    message: String,
-    /// The line a failure points at in `file` (the panic, the first compiler error).
-    line: Option<usize>,
-    /// The failure as `run` shows it (backtrace frames of std and tokio folded).
-    output: String,
-    /// Every place the failure points at, for editors and CI.
-    #[serde(rename = "diagnostics")]
-    annotations: Vec<Annotation>,
-    #[serde(skip)]
-    outcome: Option<Outcome>,
-}
-
-#[derive(Serialize)]
-struct Report {
-    ok: bool,
-    total: usize,
-    failed: usize,
-    checks: Vec<Record>,
-}
-
 pub fn run(course: &Course, opts: &Options) -> Result<bool> {
-    let selected = select::exercises(course, &opts.selection)?;
+    let (mut records, targets) = plan(course, opts)?;
+    records.extend(check(course, opts, &targets)?);
+    let order = |r: &Record| {
+        course
+            .exercises
+            .iter()
+            .position(|e| e.name == r.name)
+            .unwrap_or(usize::MAX)
+    };
+    records
+        .sort_by(|a, b| (order(a), a.kind as u8, &a.file).cmp(&(order(b), b.kind as u8, &b.file)));
+    if !opts.solutions {
+        record_progress(course, &records)?;
+    }
+    let report = Report::new(course, records);
+    report::publish(course, &report, opts.format, opts.solutions)?;
+    Ok(report.ok)
+}
+
+/// What one check is for, and what it checks.
+type Planned<'c> = (Kind, Target<'c>);
+
+/// What to check for the selected exercises, and the problems found before building anything.
+fn plan<'c>(course: &'c Course, opts: &Options) -> Result<(Vec<Record>, Vec<Planned<'c>>)> {
     let mut records: Vec<Record> = Vec::new();
     let mut targets: Vec<(Kind, Target)> = Vec::new();
-    for ex in selected {
-        if opts.solutions {
-            if course.identical_solution_tests
-                && let Some(problem) = tests_differ(course, ex, &ex.solution_path())
-            {
-                let file = ex.solution_path();
-                records.push(problem_record(ex, Kind::Solution, &file, problem));
-            }
-            if !ex.skip_check_unsolved {
-                targets.push((Kind::Unsolved, Target::exercise(ex)));
-            }
-            targets.push((Kind::Solution, Target::solution(ex)));
-            for answer in wrong::of(course, ex) {
-                let problem =
-                    wrong_problem(ex, &answer).or_else(|| tests_differ(course, ex, &answer.file));
-                match problem {
-                    Some(problem) => {
-                        records.push(problem_record(ex, Kind::Wrong, &answer.file, problem))
-                    }
-                    None => targets.push((Kind::Wrong, Target::wrong(ex, &answer))),
-                }
-            }
-        } else {
+    for ex in select::exercises(course, &opts.selection)? {
+        if !opts.solutions {
             targets.push((Kind::Exercise, Target::exercise(ex)));
+            continue;
+        }
+        if course.identical_solution_tests
+            && let Some(problem) = tests_differ(course, ex, &ex.solution_path())
+        {
+            let file = ex.solution_path();
+            records.push(problem_record(ex, Kind::Solution, &file, problem));
+        }
+        if !ex.skip_check_unsolved {
+            targets.push((Kind::Unsolved, Target::exercise(ex)));
+        }
+        targets.push((Kind::Solution, Target::solution(ex)));
+        for answer in wrong::of(course, ex) {
+            let problem =
+                wrong_problem(ex, &answer).or_else(|| tests_differ(course, ex, &answer.file));
+            match problem {
+                Some(problem) => {
+                    records.push(problem_record(ex, Kind::Wrong, &answer.file, problem))
+                }
+                None => targets.push((Kind::Wrong, Target::wrong(ex, &answer))),
+            }
         }
     }
+    Ok((records, targets))
+}
 
+/// Checks the targets whose inputs changed since their last check, and takes the rest from
+/// the remembered results.
+fn check(course: &Course, opts: &Options, targets: &[Planned]) -> Result<Vec<Record>> {
     // A remembered failure is told again as it was drawn: with colour or without.
     let color = opts.color && opts.format == Format::Text;
     let mut cache = PassCache::open(course, color)?;
     let keys: Vec<Option<String>> = targets.iter().map(|(_, t)| cache.key(t)).collect();
+    let mut records = Vec::new();
     let mut to_check: Vec<usize> = Vec::new();
-    let mut cached: Vec<(usize, Outcome)> = Vec::new();
     for (i, (kind, t)) in targets.iter().enumerate() {
         // A wrong answer shares its exercise's bin name: its results are not remembered.
         let cacheable = !matches!(kind, Kind::Wrong);
@@ -121,11 +107,14 @@ pub fn run(course: &Course, opts: &Options) -> Result<bool> {
             .lookup(t, keys[i].as_deref())
             .filter(|_| opts.use_cache && cacheable)
         {
-            Some(outcome) => cached.push((i, outcome.clone())),
+            Some(outcome) => {
+                let mut r = record(*kind, t, outcome);
+                r.cached = true;
+                records.push(r);
+            }
             None => to_check.push(i),
         }
     }
-
     let text = opts.format == Format::Text;
     let bar = if text {
         term::progress_bar(to_check.len(), "Checking")
@@ -136,40 +125,25 @@ pub fn run(course: &Course, opts: &Options) -> Result<bool> {
         println!(
             "Checking {} exercises ({} unchanged since their last check skipped)...",
             to_check.len(),
-            cached.len()
+            records.len()
         );
     }
-    // While cargo builds, the bar says what it compiles, so it never sits still.
-    let compiled = std::sync::atomic::AtomicUsize::new(0);
-    let build_bar = bar.clone();
-    let progress: Option<crate::cargo::Progress> = bar.as_ref().map(|_| {
-        let compiled = std::sync::Arc::new(compiled);
-        std::sync::Arc::new(move |name: &str| {
-            if name == crate::check::TESTS_STARTED {
-                return;
-            }
-            let n = compiled.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
-            if let Some(bar) = &build_bar {
-                bar.set_message(format!("building ({n} crates compiled, last {name})"));
-            }
-        }) as crate::cargo::Progress
-    });
     let checker = Checker {
         manifest: course.package_manifest(),
         color,
         cancel: None,
-        progress,
+        progress: bar.as_ref().map(build_progress),
     };
     let batch: Vec<Target> = to_check.iter().map(|&i| targets[i].1.clone()).collect();
     let lines = Mutex::new(());
     let outcomes = checker.check_all(&batch, &|j, outcome| {
         let (kind, t) = &targets[to_check[j]];
-        let ok = expected(*kind, outcome);
         if let Some(bar) = &bar {
             bar.inc(1);
             bar.set_message(t.bin.clone());
         } else if text {
             let _one = lines.lock();
+            let ok = expected(*kind, outcome);
             println!(
                 "{}",
                 term::plain_line(&label(*kind, t), ok, &detail(*kind, outcome))
@@ -179,13 +153,6 @@ pub fn run(course: &Course, opts: &Options) -> Result<bool> {
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-
-    for (i, outcome) in &cached {
-        let (kind, t) = &targets[*i];
-        let mut r = record(*kind, t, outcome);
-        r.cached = true;
-        records.push(r);
-    }
     for (j, outcome) in outcomes.iter().enumerate() {
         let (kind, t) = &targets[to_check[j]];
         if !matches!(kind, Kind::Wrong) {
@@ -194,156 +161,40 @@ pub fn run(course: &Course, opts: &Options) -> Result<bool> {
         records.push(record(*kind, t, outcome));
     }
     cache.save()?;
-    let order = |r: &Record| {
-        course
-            .exercises
-            .iter()
-            .position(|e| e.name == r.name)
-            .unwrap_or(usize::MAX)
-    };
-    records
-        .sort_by(|a, b| (order(a), a.kind as u8, &a.file).cmp(&(order(b), b.kind as u8, &b.file)));
-
-    if !opts.solutions {
-        let store = Store::new(&course.root);
-        store.update(|p| {
-            for r in &records {
-                if r.passed {
-                    p.done.insert(r.name.clone());
-                } else {
-                    p.done.remove(&r.name);
-                }
-            }
-            let current_done = p.current.as_ref().is_none_or(|c| p.done.contains(c));
-            if current_done {
-                p.current = p
-                    .first_pending(course)
-                    .map(|i| course.exercises[i].name.clone());
-            }
-        })?;
-    }
-
-    let failed = records.iter().filter(|r| !r.ok).count();
-    let report = Report {
-        ok: failed == 0,
-        total: records.len(),
-        failed,
-        checks: records,
-    };
-    if std::env::var_os("GITHUB_ACTIONS").is_some_and(|v| v == "true") {
-        for r in report.checks.iter().filter(|r| !r.ok) {
-            for a in &r.annotations {
-                println!(
-                    "::error file={},line={}::{}",
-                    gha_escape(&a.file),
-                    a.line,
-                    gha_escape(&format!("{}: {}", r.name, a.message))
-                );
-            }
-        }
-    }
-    match opts.format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
-        Format::Text => print_text(course, &report, opts.solutions),
-    }
-    Ok(report.ok)
+    Ok(records)
 }
 
-fn print_text(course: &Course, report: &Report, solutions: bool) {
-    use colored::Colorize;
-    let failures: Vec<&Record> = report.checks.iter().filter(|r| !r.ok).collect();
-    // The first failure in full; the rest as one line each.
-    if let Some(first) = failures.first() {
-        println!();
-        match (
-            &first.outcome,
-            course.exercises.iter().find(|e| e.name == first.name),
-        ) {
-            // The learner's exercise: exactly as `run` shows it.
-            (Some(outcome), Some(ex)) if first.kind == Kind::Exercise => {
-                term::print_outcome(ex, outcome, false)
-            }
-            _ => {
-                println!("{}", format!("{} ({}):", first.name, first.file).bold());
-                if !first.output.trim().is_empty() {
-                    println!("{}", first.output.trim_end());
-                }
-                println!("{}", first.message);
-            }
+/// While cargo builds, the bar says what it compiles, so it never sits still.
+fn build_progress(bar: &indicatif::ProgressBar) -> crate::cargo::Progress {
+    let bar = bar.clone();
+    let compiled = AtomicUsize::new(0);
+    Arc::new(move |name: &str| {
+        if name == crate::check::TESTS_STARTED {
+            return;
         }
-    }
-    println!();
-    let passed_ex = report.checks.iter().filter(|r| r.ok).count();
-    if report.ok {
-        println!(
-            "{} all {} checks passed{}",
-            "✓".green().bold(),
-            report.total,
-            if solutions {
-                " (every exercise fails as shipped, every solution passes)"
-            } else {
-                ""
-            }
-        );
-        if solutions && course.root.join(wrong::FOLDER).is_dir() {
-            println!("{}", corpus_summary(report));
-        }
-        if !solutions && let Some(msg) = &course.final_message {
-            println!("\n{}", msg.trim());
-        }
-    } else {
-        println!(
-            "{} {} of {} checks failed ({} ok):",
-            "✗".red().bold(),
-            failures.len(),
-            report.total,
-            passed_ex
-        );
-        for r in failures {
-            println!("  {:<24} {}", r.name, r.message);
-        }
-    }
+        let n = compiled.fetch_add(1, Ordering::SeqCst) + 1;
+        bar.set_message(format!("building ({n} crates compiled, last {name})"));
+    })
 }
 
-/// How many known wrong answers the checked exercises reject, and which exercises have none.
-fn corpus_summary(report: &Report) -> String {
-    let mut rejected: Vec<(&str, usize)> = Vec::new();
-    for r in &report.checks {
-        if rejected.last().is_none_or(|(n, _)| *n != r.name) {
-            rejected.push((&r.name, 0));
-        }
-        if r.kind == Kind::Wrong
-            && r.ok
-            && let Some(last) = rejected.last_mut()
-        {
-            last.1 += 1;
-        }
-    }
-    let total: usize = rejected.iter().map(|(_, n)| n).sum();
-    let without: Vec<&str> = rejected
-        .iter()
-        .filter(|(_, n)| *n == 0)
-        .map(|(name, _)| *name)
-        .collect();
-    let mut line = format!(
-        "Wrong answers: {total} known wrong answers rejected, in {} of {} exercises.",
-        rejected.len() - without.len(),
-        rejected.len()
-    );
-    if !without.is_empty() {
-        let shown: Vec<&str> = without.iter().take(8).copied().collect();
-        let more = without.len() - shown.len();
-        line.push_str(&format!(
-            " None kept yet for: {}{}.",
-            shown.join(", "),
-            if more > 0 {
-                format!(" and {more} more")
+/// The learner's progress follows the verdicts: passes are done, failures are not.
+fn record_progress(course: &Course, records: &[Record]) -> Result<()> {
+    Store::new(&course.root).update(|p| {
+        for r in records {
+            if r.passed {
+                p.done.insert(r.name.clone());
             } else {
-                String::new()
+                p.done.remove(&r.name);
             }
-        ));
-    }
-    line
+        }
+        let current_done = p.current.as_ref().is_none_or(|c| p.done.contains(c));
+        if current_done {
+            p.current = p
+                .first_pending(course)
+                .map(|i| course.exercises[i].name.clone());
+        }
+    })?;
+    Ok(())
 }
 
 fn expected(kind: Kind, outcome: &Outcome) -> bool {
@@ -514,10 +365,4 @@ fn wrong_message(t: &Target, outcome: &Outcome) -> String {
         ),
         None => format!("the wrong answer `{m}` passes every test: the tests do not reject it"),
     }
-}
-
-fn gha_escape(s: &str) -> String {
-    s.replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
 }

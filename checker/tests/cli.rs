@@ -816,3 +816,79 @@ fn verify_checks_what_is_selected_and_nothing_else() {
         assert!(text(&out).contains(says), "{args:?}: {}", text(&out));
     }
 }
+
+#[test]
+fn junit_output_is_read_by_a_junit_parser_with_counts_and_failure_lines() {
+    let c = fixture("author", "junit");
+    let out = asyncling(&c, &["verify", "--format", "junit"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let xml = String::from_utf8(out.stdout.clone()).unwrap();
+    let report = quick_junit::Report::deserialize_from_str(&xml)
+        .unwrap_or_else(|e| panic!("not JUnit: {e}\n{xml}"));
+    assert_eq!(report.tests, 4, "{xml}");
+    // good, bad_solution and drifted_tests fail as shipped; passes_unsolved passes.
+    assert_eq!(report.failures, 3, "{xml}");
+    assert_eq!(report.test_suites.len(), 1);
+    let suite = &report.test_suites[0];
+    assert_eq!(suite.name.as_str(), "ch");
+    let good = suite
+        .test_cases
+        .iter()
+        .find(|t| t.name.as_str() == "good")
+        .unwrap();
+    match &good.status {
+        quick_junit::TestCaseStatus::NonSuccess {
+            message,
+            description,
+            ..
+        } => {
+            assert!(message.as_ref().unwrap().as_str().contains("test"), "{xml}");
+            // The failing line: the assertion in the exercise's test.
+            let place = description.as_ref().unwrap().as_str();
+            assert!(place.starts_with("exercises/ch/good.rs:"), "{place}");
+            assert_ne!(place.trim(), "exercises/ch/good.rs:1", "{xml}");
+        }
+        other => panic!("good must fail: {other:?}"),
+    }
+    assert_eq!(
+        good.extra.get("file").map(|f| f.as_str()),
+        Some("exercises/ch/good.rs")
+    );
+}
+
+#[test]
+fn github_gets_a_step_summary_with_chapters_and_linked_failures() {
+    let c = fixture("author", "summary");
+    let summary = c.join("summary.md");
+    fs::write(&summary, "earlier step\n").unwrap();
+    let out = asyncling_cmd(&c, &["verify"])
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .env("GITHUB_SERVER_URL", "https://example.invalid")
+        .env("GITHUB_REPOSITORY", "someone/course")
+        .env("GITHUB_SHA", "abc123")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let md = fs::read_to_string(&summary).unwrap();
+    assert!(md.starts_with("earlier step\n"), "appends: {md}");
+    assert!(md.contains("| ch | 1/4 | 3 |"), "{md}");
+    assert!(
+        md.contains("[exercises/ch/good.rs:")
+            && md.contains(
+                "](https://example.invalid/someone/course/blob/abc123/exercises/ch/good.rs#L"
+            ),
+        "{md}"
+    );
+}
+
+#[test]
+fn json_counts_checks_per_chapter() {
+    let c = fixture("author", "chapters");
+    let out = asyncling(&c, &["verify", "--format", "json"]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        report["chapters"],
+        serde_json::json!([{"chapter": "ch", "total": 4, "ok": 1}]),
+        "{report}"
+    );
+}
