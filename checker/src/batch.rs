@@ -87,6 +87,7 @@ pub fn build(
     targets: &[Target],
     color: bool,
     timeout: Duration,
+    progress: Option<cargo::Progress>,
 ) -> Result<Built> {
     let pkg_dir = package_manifest.parent().unwrap_or(Path::new("."));
     let ws_root = workspace_root(pkg_dir);
@@ -152,7 +153,7 @@ pub fn build(
             color,
             timeout: Some(timeout),
             cancel: None,
-            progress: None,
+            progress: progress.clone(),
             target_dir: Some(target_dir.clone()),
         })?;
         if matches!(report.ending, Ending::TimedOut | Ending::Cancelled) {
@@ -285,7 +286,7 @@ fn write_if_changed(path: &Path, text: &str) -> Result<()> {
 
 /// The folder of the workspace the exercise package belongs to (the package's own when it is
 /// not in one).
-fn workspace_root(pkg_dir: &Path) -> PathBuf {
+pub fn workspace_root(pkg_dir: &Path) -> PathBuf {
     pkg_dir
         .ancestors()
         .find(|d| {

@@ -103,10 +103,11 @@ impl Store {
                     Progress::default(),
                     Some(format!(
                         "The progress file {} could not be read ({err}); it was moved to {} and \
-                         progress starts again from the first exercise. `asyncling verify` marks \
+                         progress starts again from the first exercise. `{} verify` marks \
                          every exercise that passes as done again.",
                         path.display(),
-                        aside.display()
+                        aside.display(),
+                        crate::term::cmd()
                     )),
                 ))
             }

@@ -82,26 +82,18 @@ fn main() {}
 #[cfg(test)]
 mod tests {
     use super::*;
+    use runtime_reference::testing::finishes_within;
     use std::future::poll_fn;
-    use std::sync::mpsc;
     use std::time::Duration;
 
     /// Runs `f` on its own thread and fails (instead of hanging) if it does not finish: a task
     /// that is polled from inside its own wake would wait on its own lock forever.
     fn finishes(what: &str, f: impl FnOnce() + Send + 'static) {
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            f();
-            let _ = tx.send(());
-        });
-        match rx.recv_timeout(Duration::from_millis(300)) {
-            Ok(()) => {}
-            Err(mpsc::RecvTimeoutError::Timeout) => panic!(
-                "{what}: stuck. Does wake() poll the task right away (the task is already \
-                 being polled, and waits on its own lock)? wake() only puts it on the queue"
-            ),
-            Err(mpsc::RecvTimeoutError::Disconnected) => panic!("{what}: failed (see above)"),
-        }
+        let stuck = format!(
+            "{what}: stuck. Does wake() poll the task right away (the task is already being \
+             polled, and waits on its own lock)? wake() only puts it on the queue"
+        );
+        finishes_within(Duration::from_millis(300), &stuck, f);
     }
 
     /// Pending `n` times, waking itself each time, then Ready. Logs `name` on every poll.

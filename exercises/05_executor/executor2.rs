@@ -62,23 +62,15 @@ fn main() {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use runtime_reference::testing::finishes_within;
     use std::sync::mpsc;
     use std::thread;
     use std::time::Duration;
 
     /// Runs `f` on its own thread and fails (instead of hanging) if it does not finish.
     fn finishes<T: Send + 'static>(what: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
-        let (tx, rx) = mpsc::channel();
-        thread::spawn(move || {
-            let _ = tx.send(f());
-        });
-        match rx.recv_timeout(Duration::from_millis(300)) {
-            Ok(out) => out,
-            Err(mpsc::RecvTimeoutError::Timeout) => {
-                panic!("{what}: the thread is still parked; a wake-up was lost")
-            }
-            Err(mpsc::RecvTimeoutError::Disconnected) => panic!("{what}: it panicked"),
-        }
+        let stuck = format!("{what}: the thread is still parked; a wake-up was lost");
+        finishes_within(Duration::from_millis(300), &stuck, f)
     }
 
     #[test]

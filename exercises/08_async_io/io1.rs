@@ -46,9 +46,9 @@ fn main() -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use runtime_reference::testing::finishes_within;
     use std::io::Write;
     use std::net::TcpListener;
-    use std::sync::mpsc;
     use std::thread;
     use std::time::{Duration, Instant};
 
@@ -81,13 +81,10 @@ mod tests {
     #[test]
     fn blocking_read_is_rejected() {
         let (client, mut server) = pair();
-        let (tx, rx) = mpsc::channel();
-        thread::spawn(move || {
-            let _ = tx.send(try_read(&mut server, &mut [0; 8]).map_err(|e| e.kind()));
+        let stuck = "try_read did not return while no data was there: the socket is still blocking";
+        let outcome = finishes_within(Duration::from_millis(200), stuck, move || {
+            try_read(&mut server, &mut [0; 8]).map_err(|e| e.kind())
         });
-        let outcome = rx.recv_timeout(Duration::from_millis(200)).expect(
-            "try_read did not return while no data was there: the socket is still blocking",
-        );
         assert_eq!(outcome, Ok(ReadOutcome::NotYet));
         drop(client);
     }

@@ -80,7 +80,7 @@ fn main() {}
 #[cfg(test)]
 mod tests {
     use super::*;
-    use runtime_reference::testing::{CountingWaker, block_on_checked, poll_once};
+    use runtime_reference::testing::{CountingWaker, block_on_checked, finishes_within, poll_once};
     use std::pin::pin;
     use std::thread;
     use std::time::Duration;
@@ -208,16 +208,15 @@ mod tests {
     #[test]
     fn sender_dropped_on_another_thread_ends_the_wait() {
         let (tx, rx) = oneshot::<u32>();
-        let (done_tx, done_rx) = std::sync::mpsc::channel();
+        thread::spawn(move || {
+            thread::sleep(Duration::from_millis(2));
+            drop(tx);
+        });
         // The receiver waits on its own thread, so a missing wake-up fails this test instead of
         // hanging it.
-        thread::spawn(move || done_tx.send(block_on_checked(rx)));
-        thread::sleep(Duration::from_millis(2));
-        drop(tx);
-        let outcome = done_rx.recv_timeout(Duration::from_secs(1)).expect(
-            "the receiver was still waiting 1 s after the sender was dropped: dropping the \
-             sender must wake it",
-        );
+        let stuck = "the receiver was still waiting 1 s after the sender was dropped: dropping \
+                     the sender must wake it";
+        let outcome = finishes_within(Duration::from_secs(1), stuck, move || block_on_checked(rx));
         assert_eq!(outcome, Err(Canceled));
     }
 }

@@ -87,7 +87,7 @@ fn main() {}
 #[cfg(test)]
 mod tests {
     use super::*;
-    use runtime_reference::testing::{CountingWaker, block_on_checked};
+    use runtime_reference::testing::{CountingWaker, block_on_checked, finishes_within};
     use std::thread;
     use std::time::Duration;
 
@@ -227,21 +227,18 @@ mod tests {
             });
         }
         drop(tx);
-        let (done_tx, done_rx) = std::sync::mpsc::channel();
         // The consumer runs on its own thread, so a missing wake-up fails this test instead of
         // hanging it.
-        thread::spawn(move || {
-            done_tx.send(block_on_checked(async {
+        let stuck = "the consumer loop did not end 1 s after every sender was gone";
+        let received = finishes_within(Duration::from_secs(1), stuck, move || {
+            block_on_checked(async {
                 let mut all = Vec::new();
                 while let Some(v) = rx.recv().await {
                     all.push(v);
                 }
                 all
-            }))
+            })
         });
-        let received = done_rx
-            .recv_timeout(Duration::from_secs(1))
-            .expect("the consumer loop did not end 1 s after every sender was gone");
         let mut sorted = received.clone();
         sorted.sort();
         let expected: Vec<i32> = (0..4)

@@ -75,10 +75,9 @@ mod tests {
     use super::*;
     use runtime_reference::executor::{Runtime, spawn};
     use runtime_reference::task::JoinHandle;
+    use runtime_reference::testing::finishes_within;
     use runtime_reference::time::sleep;
     use std::future::Future;
-    use std::sync::mpsc;
-    use std::thread;
     use std::time::Duration;
 
     /// Runs `make()` on a fresh runtime on its own thread; fails instead of hanging.
@@ -87,18 +86,11 @@ mod tests {
         T: Send + 'static,
         Fut: Future<Output = T>,
     {
-        let (tx, rx) = mpsc::channel();
-        thread::spawn(move || {
-            let _ = tx.send(Runtime::new().block_on(async move { make().await }));
-        });
-        match rx.recv_timeout(Duration::from_millis(500)) {
-            Ok(out) => out,
-            Err(mpsc::RecvTimeoutError::Timeout) => panic!(
-                "accept never finished: after WouldBlock, clear the readiness and return to \
-                 poll_ready (which stores the waker) instead of spinning or returning Pending"
-            ),
-            Err(mpsc::RecvTimeoutError::Disconnected) => panic!("the code under test panicked"),
-        }
+        let stuck = "accept never finished: after WouldBlock, clear the readiness and return to \
+                     poll_ready (which stores the waker) instead of spinning or returning Pending";
+        finishes_within(Duration::from_millis(500), stuck, || {
+            Runtime::new().block_on(async move { make().await })
+        })
     }
 
     /// A task on the same runtime that connects after `delay_ms` and hands back the client.

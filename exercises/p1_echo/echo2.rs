@@ -62,9 +62,9 @@ fn main() -> io::Result<()> {
 mod tests {
     use super::*;
     use runtime_reference::executor::{Runtime, spawn};
+    use runtime_reference::testing::finishes_within;
     use runtime_reference::time::sleep;
     use std::future::Future;
-    use std::sync::mpsc;
     use std::thread;
     use std::time::Duration;
 
@@ -74,17 +74,10 @@ mod tests {
         T: Send + 'static,
         Fut: Future<Output = T>,
     {
-        let (tx, rx) = mpsc::channel();
-        thread::spawn(move || {
-            let _ = tx.send(Runtime::new().block_on(async move { make().await }));
-        });
-        match rx.recv_timeout(Duration::from_secs(2)) {
-            Ok(out) => out,
-            Err(mpsc::RecvTimeoutError::Timeout) => {
-                panic!("the test never finished: does every wait go through `io`?")
-            }
-            Err(mpsc::RecvTimeoutError::Disconnected) => panic!("the code under test panicked"),
-        }
+        let stuck = "the test never finished: does every wait go through `io`?";
+        finishes_within(Duration::from_secs(2), stuck, || {
+            Runtime::new().block_on(async move { make().await })
+        })
     }
 
     /// (blocking std client, server `Conn`); call inside the runtime.

@@ -1,5 +1,6 @@
 //! Helpers for testing futures by hand: a waker that counts, a single poll, a `block_on` that
-//! names a forgotten wake-up instead of hanging, and a clock that only moves when told to.
+//! names a forgotten wake-up instead of hanging, a clock that only moves when told to, and a
+//! real-time limit that turns a stuck test into a failure ([`finishes_within`]).
 //!
 //! ```
 //! use runtime_reference::testing::{CountingWaker, block_on_checked, poll_once};
@@ -15,9 +16,11 @@
 //! ```
 
 use std::future::Future;
+use std::io::Write;
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::pin::{Pin, pin};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, mpsc};
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread::{self, Thread};
 use std::time::{Duration, Instant};
@@ -132,6 +135,78 @@ pub fn block_on_checked<F: Future>(fut: F) -> F::Output {
             // Parking with a timeout lets us notice a waker dropped on another thread, which
             // does not unpark us.
             thread::park_timeout(RECHECK);
+        }
+    }
+}
+
+/// Run `test` on a thread of its own and return what it returns, unless it is still running after
+/// `limit` of real time: then write `test <name> FAILED: <stuck>` to stderr (`<name>` is the name
+/// of the calling thread, which the test harness names after the test) and end the whole process
+/// with exit status 101, the status of a failed test run.
+///
+/// If `test` panics, its panic is raised again on the calling thread with the same payload, so
+/// the test fails with its own message.
+///
+/// Why end the process instead of failing just this test: a thread cannot be stopped from the
+/// outside, so a stuck body would keep running (often spinning on a core) while the tests after it
+/// run, starving them. And a limit inside the body cannot help when the body never yields: with
+/// tokio's paused clock, time only moves forward while the runtime has nothing to run, so a task
+/// that never waits also freezes the clock and no `tokio::time::timeout` around it can fire. Only
+/// real time, watched from another thread, notices.
+///
+/// Keep `limit` well above what the test needs on a loaded machine (a second is usual for a
+/// test whose own work takes milliseconds): it is a guard against hangs, not a measurement.
+///
+/// The function is runtime-agnostic: build whatever runtime the test needs inside `test`.
+///
+/// ```
+/// use runtime_reference::testing::finishes_within;
+/// use std::time::Duration;
+///
+/// // A test body on tokio's paused clock, failed if it spins for a second of real time.
+/// fn paused<Fut: Future<Output = ()>>(body: impl FnOnce() -> Fut + Send + 'static) {
+///     finishes_within(Duration::from_secs(1), "a task is spinning", || {
+///         tokio::runtime::Builder::new_current_thread()
+///             .enable_all()
+///             .start_paused(true)
+///             .build()
+///             .expect("failed to build the test runtime")
+///             .block_on(body())
+///     })
+/// }
+///
+/// paused(|| async {
+///     tokio::time::sleep(Duration::from_secs(60)).await; // paused: returns at once
+/// });
+/// assert_eq!(finishes_within(Duration::from_secs(1), "stuck", || 6 * 7), 42);
+/// ```
+pub fn finishes_within<T: Send + 'static>(
+    limit: Duration,
+    stuck: &str,
+    test: impl FnOnce() -> T + Send + 'static,
+) -> T {
+    let current = thread::current();
+    let name = current.name().unwrap_or("a test");
+    let (finished, outcome) = mpsc::channel();
+    let mut body = thread::Builder::new();
+    if let Some(name) = current.name() {
+        // A panic message names the thread it happened on: let that be the test's name too.
+        body = body.name(name.to_string());
+    }
+    body.spawn(move || {
+        // Send the outcome rather than join: joining has no time limit.
+        let _ = finished.send(catch_unwind(AssertUnwindSafe(test)));
+    })
+    .expect("failed to start the test thread");
+    match outcome.recv_timeout(limit) {
+        Ok(Ok(value)) => value,
+        Ok(Err(panic)) => resume_unwind(panic),
+        Err(_) => {
+            // Straight to stderr: the harness captures only what goes through print macros of
+            // a test that then fails, and this process ends before that could happen.
+            let _ =
+                std::io::stderr().write_all(format!("\ntest {name} FAILED: {stuck}\n").as_bytes());
+            std::process::exit(101);
         }
     }
 }
@@ -290,5 +365,67 @@ mod tests {
         assert_eq!(clock.elapsed(), Duration::from_secs(10));
         shared.advance_to(t0);
         assert_eq!(clock.elapsed(), Duration::from_secs(10));
+    }
+
+    #[test]
+    fn finishes_within_returns_the_value_of_a_finished_body() {
+        let out = finishes_within(Duration::from_secs(5), "unused", || "finished".to_string());
+        assert_eq!(out, "finished");
+    }
+
+    #[test]
+    fn finishes_within_passes_a_panic_through_unchanged() {
+        let seven = std::hint::black_box(7);
+        let err = std::panic::catch_unwind(|| {
+            finishes_within(Duration::from_secs(5), "unused", move || -> () {
+                panic!("the body's own message {seven}")
+            })
+        })
+        .unwrap_err();
+        let msg = err
+            .downcast_ref::<String>()
+            .expect("a formatted panic message");
+        assert_eq!(msg, "the body's own message 7");
+    }
+
+    /// Set in the child process that `finishes_within_ends_the_run_on_a_stuck_body` starts.
+    const STUCK_CHILD: &str = "RUNTIME_REFERENCE_STUCK_CHILD";
+
+    /// Does nothing in a normal run. In the child process it runs a body that never finishes,
+    /// so `finishes_within` must end the process.
+    #[test]
+    fn stuck_body_in_a_child_process() {
+        if std::env::var_os(STUCK_CHILD).is_none() {
+            return;
+        }
+        finishes_within(
+            Duration::from_millis(50),
+            "the body is parked for good",
+            || {
+                loop {
+                    thread::park();
+                }
+            },
+        );
+        unreachable!("finishes_within returned although its body never finished");
+    }
+
+    #[test]
+    fn finishes_within_ends_the_run_on_a_stuck_body() {
+        let started = Instant::now();
+        let child = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", "testing::tests::stuck_body_in_a_child_process"])
+            .env(STUCK_CHILD, "1")
+            .output()
+            .expect("failed to run the test binary");
+        let stderr = String::from_utf8_lossy(&child.stderr);
+        assert_eq!(child.status.code(), Some(101), "stderr: {stderr}");
+        assert!(
+            stderr.contains(
+                "test testing::tests::stuck_body_in_a_child_process FAILED: the body is parked for good"
+            ),
+            "stderr: {stderr}"
+        );
+        assert!(started.elapsed() < Duration::from_secs(30));
     }
 }

@@ -55,23 +55,15 @@ fn main() {}
 #[cfg(test)]
 mod tests {
     use super::*;
+    use runtime_reference::testing::finishes_within;
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::mpsc;
     use std::time::Duration;
 
     /// Runs `f` on its own thread; fails the test instead of hanging if it never finishes.
     fn must_finish<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
-        let (tx, rx) = mpsc::channel();
-        thread::spawn(move || {
-            let _ = tx.send(f());
-        });
-        match rx.recv_timeout(Duration::from_millis(300)) {
-            Ok(out) => out,
-            Err(mpsc::RecvTimeoutError::Disconnected) => panic!("the code under test panicked"),
-            Err(mpsc::RecvTimeoutError::Timeout) => panic!(
-                "still asleep after 300 ms: the wake did not unpark the thread that is waiting"
-            ),
-        }
+        let stuck = "still asleep after 300 ms: the wake did not unpark the thread that is waiting";
+        finishes_within(Duration::from_millis(300), stuck, f)
     }
 
     /// Pending until a helper thread, started on the first poll, wakes it 20 ms later (at

@@ -96,6 +96,7 @@ fn main() {}
 #[cfg(test)]
 mod tests {
     use super::*;
+    use runtime_reference::testing::finishes_within;
 
     type Log = Arc<Mutex<Vec<(usize, usize)>>>;
 
@@ -107,20 +108,11 @@ mod tests {
     /// queue locked while it polls deadlocks as soon as a task wakes itself, and that must
     /// fail the test rather than hang it. A panic inside `run` comes back as `Err`.
     fn run_on_a_thread(ex: Executor) -> std::thread::Result<()> {
-        let (tx, rx) = std::sync::mpsc::channel();
-        let handle = std::thread::spawn(move || {
-            ex.run();
-            let _ = tx.send(());
-        });
-        match rx.recv_timeout(std::time::Duration::from_millis(300)) {
-            Ok(()) => Ok(()),
-            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => handle.join(),
-            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => panic!(
-                "run was stuck for 0.3 s: it kept the queue locked while polling, and a task \
-                 that wakes itself needs that lock to queue itself again. Take the task out \
-                 with next_task (which releases the lock), then poll it"
-            ),
-        }
+        let stuck = "run was stuck for 0.3 s: it kept the queue locked while polling, and a task \
+                     that wakes itself needs that lock to queue itself again. Take the task out \
+                     with next_task (which releases the lock), then poll it";
+        let limit = std::time::Duration::from_millis(300);
+        std::panic::catch_unwind(|| finishes_within(limit, stuck, move || ex.run()))
     }
 
     /// Like `yield_now`, but it first checks that the queue is not locked while it is polled:

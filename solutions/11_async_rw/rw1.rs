@@ -52,10 +52,9 @@ fn main() {}
 mod tests {
     use super::*;
     use runtime_reference::reactor::Reactor;
-    use runtime_reference::testing::CountingWaker;
+    use runtime_reference::testing::{CountingWaker, finishes_within};
     use std::io::Write;
     use std::sync::Arc;
-    use std::sync::mpsc;
     use std::time::Duration;
 
     /// Long enough for an event whose cause (a write, a close) happened before the wait.
@@ -86,15 +85,12 @@ mod tests {
         mut stream: Stream,
         w: Arc<CountingWaker>,
     ) -> (Stream, Poll<io::Result<usize>>) {
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 16];
-            let result = poll_read(&mut stream, &w, &mut buf);
-            let _ = tx.send((stream, result));
-        });
-        rx.recv_timeout(Duration::from_millis(500)).expect(
-            "poll_read never returned: after WouldBlock, clear the readiness before asking again",
-        )
+        let stuck =
+            "poll_read never returned: after WouldBlock, clear the readiness before asking again";
+        finishes_within(Duration::from_millis(500), stuck, move || {
+            let result = poll_read(&mut stream, &w, &mut [0u8; 16]);
+            (stream, result)
+        })
     }
 
     #[test]

@@ -35,9 +35,8 @@ fn main() {}
 #[cfg(test)]
 mod tests {
     use super::*;
-    use runtime_reference::testing::{CountingWaker, poll_once};
+    use runtime_reference::testing::{CountingWaker, finishes_within, poll_once};
     use std::pin::pin;
-    use std::sync::mpsc;
     use std::time::Duration;
 
     #[test]
@@ -79,10 +78,10 @@ mod tests {
     #[test]
     fn losing_the_second_increment_is_rejected() {
         let counter = Arc::new(Mutex::new(0));
-        let (done_tx, done_rx) = mpsc::channel();
         let shared = Arc::clone(&counter);
         // Its own thread, so that tasks stuck on the lock fail the test instead of hanging it.
-        std::thread::spawn(move || {
+        let stuck = "20 tasks did not finish: is a lock held across the await?";
+        finishes_within(Duration::from_millis(500), stuck, move || {
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(2)
                 .build()
@@ -92,15 +91,7 @@ mod tests {
                     handle.await.expect("a task panicked");
                 }
             });
-            let _ = done_tx.send(());
         });
-        match done_rx.recv_timeout(Duration::from_millis(500)) {
-            Ok(()) => {}
-            Err(mpsc::RecvTimeoutError::Timeout) => {
-                panic!("20 tasks did not finish: is a lock held across the await?")
-            }
-            Err(mpsc::RecvTimeoutError::Disconnected) => panic!("a task panicked (see above)"),
-        }
         assert_eq!(
             *counter.try_lock().unwrap(),
             40,

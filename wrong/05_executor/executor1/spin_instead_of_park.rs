@@ -43,9 +43,9 @@ fn main() {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use runtime_reference::testing::finishes_within;
     use std::sync::Mutex;
     use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::sync::mpsc;
     use std::time::Duration;
 
     /// What a `Flag` saw: every poll, and every poll that came without a wake-up before it.
@@ -115,17 +115,9 @@ mod tests {
 
     /// Runs `f` on its own thread and fails (instead of hanging) if it does not finish.
     fn finishes<T: Send + 'static>(what: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
-        let (tx, rx) = mpsc::channel();
-        thread::spawn(move || {
-            let _ = tx.send(f());
-        });
-        match rx.recv_timeout(Duration::from_millis(400)) {
-            Ok(out) => out,
-            Err(mpsc::RecvTimeoutError::Timeout) => {
-                panic!("{what}: block_on never returned; does the waker unpark the parked thread?")
-            }
-            Err(mpsc::RecvTimeoutError::Disconnected) => panic!("{what}: block_on panicked"),
-        }
+        let stuck =
+            format!("{what}: block_on never returned; does the waker unpark the parked thread?");
+        finishes_within(Duration::from_millis(400), &stuck, f)
     }
 
     #[test]

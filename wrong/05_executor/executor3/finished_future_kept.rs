@@ -117,8 +117,8 @@ fn main() {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use runtime_reference::testing::finishes_within;
     use std::sync::atomic::{AtomicBool, Ordering};
-    use std::sync::mpsc;
     use std::task::Poll;
     use std::thread;
     use std::time::Duration;
@@ -181,19 +181,9 @@ mod tests {
 
     /// Runs the executor on its own thread; fails instead of hanging.
     fn run_checked(executor: Executor) {
-        let (tx, rx) = mpsc::channel();
-        thread::spawn(move || {
-            executor.run();
-            let _ = tx.send(());
-        });
-        match rx.recv_timeout(Duration::from_millis(500)) {
-            Ok(()) => {}
-            Err(mpsc::RecvTimeoutError::Timeout) => panic!(
-                "run() did not return after every task finished: \
-                 does it count finished tasks and stop when none are left?"
-            ),
-            Err(mpsc::RecvTimeoutError::Disconnected) => panic!("run() panicked"),
-        }
+        let stuck = "run() did not return after every task finished: does it count finished \
+                     tasks and stop when none are left?";
+        finishes_within(Duration::from_millis(500), stuck, move || executor.run());
     }
 
     fn logging(log: &Log, name: &'static str, yields: usize) -> impl Future<Output = ()> + use<> {

@@ -76,8 +76,7 @@ fn main() {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use runtime_reference::testing::{CountingWaker, poll_once};
-    use std::sync::mpsc;
+    use runtime_reference::testing::{CountingWaker, finishes_within, poll_once};
     use std::task::Wake;
 
     /// A waker that, when woken, looks whether the timer is already marked as fired, as the
@@ -115,18 +114,9 @@ mod tests {
 
     /// Runs `f` on its own thread; fails if it does not return soon (a poll that sleeps).
     fn without_sleeping_in_poll<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
-        let (tx, rx) = mpsc::channel();
-        thread::spawn(move || {
-            let _ = tx.send(f());
-        });
-        match rx.recv_timeout(Duration::from_millis(500)) {
-            Ok(out) => out,
-            Err(mpsc::RecvTimeoutError::Timeout) => panic!(
-                "polling a timer an hour away did not return: poll must never sleep, a helper \
-                 thread waits instead"
-            ),
-            Err(mpsc::RecvTimeoutError::Disconnected) => panic!("the test failed (see above)"),
-        }
+        let stuck = "polling a timer an hour away did not return: poll must never sleep, a helper \
+                     thread waits instead";
+        finishes_within(Duration::from_millis(500), stuck, f)
     }
 
     #[test]

@@ -161,10 +161,8 @@ fn main() {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use runtime_reference::testing::{CountingWaker, poll_once};
-    use std::sync::mpsc;
+    use runtime_reference::testing::{CountingWaker, finishes_within, poll_once};
     use std::task::Wake;
-    use std::thread;
     use std::time::Duration;
 
     /// A waker that, when woken, looks whether the output is already stored, as the task it
@@ -204,19 +202,9 @@ mod tests {
 
     /// Runs the executor on its own thread; fails instead of hanging.
     fn run_checked(executor: Executor) {
-        let (tx, rx) = mpsc::channel();
-        thread::spawn(move || {
-            executor.run();
-            let _ = tx.send(());
-        });
-        match rx.recv_timeout(Duration::from_millis(500)) {
-            Ok(()) => {}
-            Err(mpsc::RecvTimeoutError::Timeout) => panic!(
-                "run() never finished: a task awaiting a JoinHandle was never woken. \
-                 Does the finished child wake the waker the handle stored?"
-            ),
-            Err(mpsc::RecvTimeoutError::Disconnected) => panic!("a task panicked"),
-        }
+        let stuck = "run() never finished: a task awaiting a JoinHandle was never woken. Does the \
+                     finished child wake the waker the handle stored?";
+        finishes_within(Duration::from_millis(500), stuck, move || executor.run());
     }
 
     /// Spawns `parent` (which gets its own executor handle) and returns what it produced.

@@ -65,7 +65,7 @@ fn main() -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::mpsc;
+    use runtime_reference::testing::finishes_within;
     use std::thread;
 
     fn listener() -> TcpListener {
@@ -77,17 +77,10 @@ mod tests {
         mut listener: TcpListener,
         timeout: Duration,
     ) -> io::Result<(TcpStream, SocketAddr)> {
-        let (tx, rx) = mpsc::channel();
-        thread::spawn(move || {
-            let _ = tx.send(accept_one(&mut listener, timeout));
-        });
-        match rx.recv_timeout(timeout + Duration::from_millis(500)) {
-            Ok(result) => result,
-            Err(mpsc::RecvTimeoutError::Timeout) => {
-                panic!("accept_one did not return: pass the time left to poll.poll, not None")
-            }
-            Err(mpsc::RecvTimeoutError::Disconnected) => panic!("accept_one panicked"),
-        }
+        let stuck = "accept_one did not return: pass the time left to poll.poll, not None";
+        finishes_within(timeout + Duration::from_millis(500), stuck, move || {
+            accept_one(&mut listener, timeout)
+        })
     }
 
     #[test]

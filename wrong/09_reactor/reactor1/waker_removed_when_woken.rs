@@ -70,7 +70,7 @@ fn main() {}
 mod tests {
     use super::*;
     use mio::net::TcpListener;
-    use runtime_reference::testing::CountingWaker;
+    use runtime_reference::testing::{CountingWaker, finishes_within};
 
     /// Long enough for an event that is already there (the client connected before `wait`).
     const LONG: Option<Duration> = Some(Duration::from_millis(500));
@@ -166,14 +166,11 @@ mod tests {
             .register(&mut l, Interest::READABLE, w.waker())
             .unwrap();
         // On a thread, so a wait that ignores its timeout fails instead of blocking forever.
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let woken = reactor.wait(Some(Duration::from_millis(5))).unwrap();
-            let _ = tx.send((woken, l));
+        let stuck =
+            "wait(Some(5 ms)) with nothing ready did not return: pass the timeout to mio's poll";
+        let (woken, _l) = finishes_within(Duration::from_millis(500), stuck, move || {
+            (reactor.wait(Some(Duration::from_millis(5))).unwrap(), l)
         });
-        let (woken, _l) = rx.recv_timeout(Duration::from_millis(500)).expect(
-            "wait(Some(5 ms)) with nothing ready did not return: pass the timeout to mio's poll",
-        );
         assert_eq!(
             (woken, w.count()),
             (0, 0),

@@ -261,6 +261,7 @@ fn main() {}
 #[cfg(test)]
 mod tests {
     use super::*;
+    use runtime_reference::testing::finishes_within;
     use std::cell::Cell;
 
     fn listener() -> TcpListener {
@@ -301,22 +302,10 @@ mod tests {
     /// Runs a test body on its own thread and gives it 0.5 s, so that an executor stuck on its
     /// own lock fails the test instead of hanging it.
     fn on_a_thread(body: impl FnOnce() + Send + 'static) {
-        let (tx, rx) = std::sync::mpsc::channel();
-        let handle = std::thread::spawn(move || {
-            body();
-            let _ = tx.send(());
-        });
-        match rx.recv_timeout(Duration::from_millis(500)) {
-            Ok(()) => {}
-            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
-                std::panic::resume_unwind(handle.join().unwrap_err())
-            }
-            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => panic!(
-                "the executor was stuck for 0.5 s: it kept the ready queue locked while polling \
-                 or parking, and a waker needs that lock to queue its task. Take the id out \
-                 and release the lock first"
-            ),
-        }
+        let stuck = "the executor was stuck for 0.5 s: it kept the ready queue locked while \
+                     polling or parking, and a waker needs that lock to queue its task. Take the \
+                     id out and release the lock first";
+        finishes_within(Duration::from_millis(500), stuck, body);
     }
 
     #[test]

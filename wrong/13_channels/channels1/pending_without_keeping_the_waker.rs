@@ -78,7 +78,7 @@ fn main() {}
 #[cfg(test)]
 mod tests {
     use super::*;
-    use runtime_reference::testing::{CountingWaker, block_on_checked, poll_once};
+    use runtime_reference::testing::{CountingWaker, block_on_checked, finishes_within, poll_once};
     use std::pin::pin;
     use std::thread;
     use std::time::Duration;
@@ -194,12 +194,22 @@ mod tests {
 
     #[test]
     fn value_sent_from_another_thread_arrives() {
-        let (tx, rx) = oneshot();
-        let sender = thread::spawn(move || {
-            thread::sleep(Duration::from_millis(2));
-            tx.send(String::from("across threads"));
-        });
-        assert_eq!(block_on_checked(rx), "across threads");
-        sender.join().unwrap();
+        // A wake-up lost between threads leaves the receiver parked for good: give it a second.
+        let received = finishes_within(
+            Duration::from_secs(1),
+            "the value sent from another thread never arrived: the receiver was woken before the \
+             value was stored, looked too early, and nothing woke it again",
+            || {
+                let (tx, rx) = oneshot();
+                let sender = thread::spawn(move || {
+                    thread::sleep(Duration::from_millis(2));
+                    tx.send(String::from("across threads"));
+                });
+                let received = block_on_checked(rx);
+                sender.join().unwrap();
+                received
+            },
+        );
+        assert_eq!(received, "across threads");
     }
 }

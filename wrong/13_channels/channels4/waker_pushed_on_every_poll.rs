@@ -167,7 +167,7 @@ fn main() {}
 #[cfg(test)]
 mod tests {
     use super::*;
-    use runtime_reference::testing::{CountingWaker, block_on_checked};
+    use runtime_reference::testing::{CountingWaker, block_on_checked, finishes_within};
     use std::thread;
     use std::time::Duration;
 
@@ -356,7 +356,6 @@ mod tests {
     #[test]
     fn producer_thread_paced_by_a_consumer_thread() {
         let (tx, mut rx) = bounded(1);
-        let (done_tx, done_rx) = std::sync::mpsc::channel();
         // Both sides run on their own threads, so a missing wake-up fails this test instead of
         // hanging it.
         thread::spawn(move || {
@@ -366,19 +365,16 @@ mod tests {
                 }
             })
         });
-        thread::spawn(move || {
-            let got: Vec<u32> = block_on_checked(async {
+        let stuck = "200 values through a channel of capacity 1 did not arrive within 1 s";
+        let got: Vec<u32> = finishes_within(Duration::from_secs(1), stuck, move || {
+            block_on_checked(async {
                 let mut got = Vec::new();
                 for _ in 0..200 {
                     got.push(rx.recv().await);
                 }
                 got
-            });
-            done_tx.send(got)
+            })
         });
-        let got = done_rx
-            .recv_timeout(Duration::from_secs(1))
-            .expect("200 values through a channel of capacity 1 did not arrive within 1 s");
         assert_eq!(got, (0..200).collect::<Vec<_>>());
     }
 }

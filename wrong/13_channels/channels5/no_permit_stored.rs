@@ -85,7 +85,7 @@ fn main() {}
 #[cfg(test)]
 mod tests {
     use super::*;
-    use runtime_reference::testing::{CountingWaker, block_on_checked, poll_once};
+    use runtime_reference::testing::{CountingWaker, block_on_checked, finishes_within, poll_once};
     use std::collections::VecDeque;
     use std::pin::pin;
     use std::sync::Arc;
@@ -216,12 +216,22 @@ mod tests {
         const JOBS: usize = 300;
         let queue = Arc::new(Mutex::new(VecDeque::new()));
         let notify = Arc::new(Notify::new());
-        let (done_tx, done_rx) = std::sync::mpsc::channel();
         let (q, n) = (Arc::clone(&queue), Arc::clone(&notify));
+        thread::spawn(move || {
+            for i in 0..JOBS {
+                queue.lock().unwrap().push_back(i);
+                notify.notify_one();
+                if i % 50 == 0 {
+                    thread::sleep(Duration::from_micros(200));
+                }
+            }
+        });
         // The consumer runs on its own thread, so a lost notification fails this test instead
         // of hanging it.
-        thread::spawn(move || {
-            done_tx.send(block_on_checked(async {
+        let stuck = "the consumer was still asleep 1 s after the jobs started coming: a \
+                     notification was lost";
+        let taken = finishes_within(Duration::from_secs(1), stuck, move || {
+            block_on_checked(async {
                 let mut taken = 0;
                 while taken < JOBS {
                     let job = q.lock().unwrap().pop_front();
@@ -232,19 +242,8 @@ mod tests {
                     }
                 }
                 taken
-            }))
+            })
         });
-        for i in 0..JOBS {
-            queue.lock().unwrap().push_back(i);
-            notify.notify_one();
-            if i % 50 == 0 {
-                thread::sleep(Duration::from_micros(200));
-            }
-        }
-        let taken = done_rx.recv_timeout(Duration::from_secs(1)).expect(
-            "the consumer was still asleep 1 s after the last job was pushed: a notification \
-             was lost",
-        );
         assert_eq!(taken, JOBS);
     }
 }

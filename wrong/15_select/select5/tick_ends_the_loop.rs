@@ -55,6 +55,7 @@ fn main() {}
 #[cfg(test)]
 mod tests {
     use super::*;
+    use runtime_reference::testing::finishes_within;
     use std::future::Future;
     use std::time::Duration;
     use tokio::time::{interval, sleep, timeout};
@@ -72,8 +73,9 @@ mod tests {
         T: Send + 'static,
         F: Future<Output = T>,
     {
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
+        let spins = "collect never waits: it spins, so no time passes and it never ends. When \
+                     recv() returns None the channel is closed for good; leave the loop";
+        finishes_within(Duration::from_secs(1), spins, || {
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .start_paused(true)
@@ -81,22 +83,15 @@ mod tests {
                 .unwrap();
             let mut test = std::pin::pin!(test());
             let mut polls = 0;
-            let out = runtime.block_on(std::future::poll_fn(|cx| {
+            runtime.block_on(std::future::poll_fn(|cx| {
                 polls += 1;
                 if polls > 250 {
                     return std::task::Poll::Ready(None);
                 }
                 test.as_mut().poll(cx).map(Some)
-            }));
-            let _ = tx.send(out);
-        });
-        rx.recv_timeout(Duration::from_secs(1))
-            .ok()
-            .flatten()
-            .expect(
-                "collect never waits: it spins, so no time passes and it never ends. When \
-                 recv() returns None the channel is closed for good; leave the loop",
-            )
+            }))
+        })
+        .expect(spins)
     }
 
     #[test]

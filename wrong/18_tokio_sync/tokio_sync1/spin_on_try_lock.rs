@@ -57,10 +57,8 @@ fn main() {}
 #[cfg(test)]
 mod tests {
     use super::*;
+    use runtime_reference::testing::finishes_within;
     use std::future::Future;
-    use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
-    use std::sync::mpsc;
-    use std::thread;
     use std::time::Duration;
     use tokio::runtime::{Builder, Runtime};
 
@@ -68,33 +66,15 @@ mod tests {
                          spinning on the lock (`try_lock` in a loop never lets the holder run) or \
                          waits for a lock it already holds";
 
-    // Runs `body` on `runtime` in a thread of its own and fails the test if it has not finished
-    // after one real second. A deposit that spins on `try_lock`, or waits for a lock its own task
-    // holds, never finishes; this turns that into a failure instead of a hang.
+    // Runs `body` on `runtime`, failing the test if it is still running after one real second: a
+    // deposit that spins on `try_lock`, or waits for a lock its own task holds, never finishes.
     fn within_a_second<Fut: Future<Output = ()>>(
         runtime: Runtime,
         body: impl FnOnce() -> Fut + Send + 'static,
     ) {
-        let (finished, outcome) = mpsc::channel();
-        thread::spawn(move || {
-            let result = catch_unwind(AssertUnwindSafe(|| runtime.block_on(body())));
-            let _ = finished.send(result);
+        finishes_within(Duration::from_secs(1), STUCK, move || {
+            runtime.block_on(body())
         });
-        match outcome.recv_timeout(Duration::from_secs(1)) {
-            Ok(Ok(())) => {}
-            Ok(Err(panic)) => resume_unwind(panic),
-            Err(_) => {
-                // The stuck thread cannot be stopped and would starve the other tests: end the
-                // whole test run now, with the reason written straight to stderr (not captured).
-                let test = thread::current().name().unwrap_or("a test").to_string();
-                let mut stderr = std::io::stderr();
-                let _ = std::io::Write::write_all(
-                    &mut stderr,
-                    format!("\ntest {test} FAILED: {STUCK}\n").as_bytes(),
-                );
-                std::process::exit(101);
-            }
-        }
     }
 
     fn current_thread() -> Runtime {

@@ -38,49 +38,22 @@ fn main() {}
 #[cfg(test)]
 mod tests {
     use super::*;
+    use runtime_reference::testing::finishes_within;
     use std::time::Duration;
 
     const STUCK: &str = "a test did not finish within a second of real time: some task is spinning (a loop that never waits), which also freezes tokio's paused clock";
 
-    // Runs a test body on a current_thread runtime with paused time, in a thread of its own, and
-    // fails the test if the body has not finished after one second of real time. The paused
-    // clock only moves while every task waits, so a task that never stops running freezes it
-    // and no `timeout` inside the body could fire: this real-time limit catches that case.
+    // Runs a test body on a current_thread runtime with paused time, failing the test if it is
+    // still running after a second of real time: a spinning task also freezes the paused clock.
     fn paused<Fut: std::future::Future<Output = ()>>(body: impl FnOnce() -> Fut + Send + 'static) {
-        let (finished, outcome) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
+        finishes_within(std::time::Duration::from_secs(1), STUCK, || {
+            tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .start_paused(true)
                 .build()
-                .expect("failed to build the test runtime");
-            let result =
-                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| runtime.block_on(body())));
-            let _ = finished.send(result);
+                .expect("failed to build the test runtime")
+                .block_on(body())
         });
-        match outcome.recv_timeout(std::time::Duration::from_secs(1)) {
-            Ok(Ok(())) => {}
-            Ok(Err(panic)) => std::panic::resume_unwind(panic),
-            Err(_) => {
-                // The stuck thread cannot be stopped and would starve the other tests: end the
-                // whole test run now, with the reason written straight to stderr (not captured).
-                let test = std::thread::current()
-                    .name()
-                    .unwrap_or("a test")
-                    .to_string();
-                let mut stderr = std::io::stderr();
-                let _ = std::io::Write::write_all(
-                    &mut stderr,
-                    format!(
-                        "
-test {test} FAILED: {STUCK}
-"
-                    )
-                    .as_bytes(),
-                );
-                std::process::exit(101);
-            }
-        }
     }
 
     fn start(capacity: usize, count: u32) -> (mpsc::Receiver<Job>, Arc<AtomicU32>) {

@@ -94,6 +94,7 @@ fn main() {}
 #[cfg(test)]
 mod tests {
     use super::*;
+    use runtime_reference::testing::finishes_within;
     use std::future::Future;
     use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
@@ -116,44 +117,20 @@ mod tests {
         within_a_second(false, body)
     }
 
+    // Runs a test body on a current_thread runtime (with paused time if asked), failing the test
+    // if it is still running after a second of real time.
     fn within_a_second<Fut: Future<Output = ()>>(
         start_paused: bool,
         body: impl FnOnce() -> Fut + Send + 'static,
     ) {
-        let (finished, outcome) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
+        finishes_within(std::time::Duration::from_secs(1), STUCK, move || {
+            tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .start_paused(start_paused)
                 .build()
-                .expect("failed to build the test runtime");
-            let result =
-                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| runtime.block_on(body())));
-            let _ = finished.send(result);
+                .expect("failed to build the test runtime")
+                .block_on(body())
         });
-        match outcome.recv_timeout(std::time::Duration::from_secs(1)) {
-            Ok(Ok(())) => {}
-            Ok(Err(panic)) => std::panic::resume_unwind(panic),
-            Err(_) => {
-                // The stuck thread cannot be stopped and would starve the other tests: end the
-                // whole test run now, with the reason written straight to stderr (not captured).
-                let test = std::thread::current()
-                    .name()
-                    .unwrap_or("a test")
-                    .to_string();
-                let mut stderr = std::io::stderr();
-                let _ = std::io::Write::write_all(
-                    &mut stderr,
-                    format!(
-                        "
-test {test} FAILED: {STUCK}
-"
-                    )
-                    .as_bytes(),
-                );
-                std::process::exit(101);
-            }
-        }
     }
 
     #[derive(Default)]
