@@ -15,6 +15,8 @@ use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
@@ -85,6 +87,7 @@ pub fn build(
     targets: &[Target],
     color: bool,
     timeout: Duration,
+    cancel: Option<Arc<AtomicBool>>,
 ) -> Result<Built> {
     let pkg_dir = package_manifest.parent().unwrap_or(Path::new("."));
     let ws_root = workspace_root(pkg_dir);
@@ -147,7 +150,7 @@ pub fn build(
             artifact: Artifact::Tests,
             color,
             timeout: Some(timeout),
-            cancel: None,
+            cancel: cancel.clone(),
             progress: None,
             target_dir: Some(target_dir.clone()),
         })?;

@@ -15,6 +15,7 @@ use crate::batch;
 use crate::cargo::{self, Artifact, BuildReport, BuildRequest, Diagnostic};
 use crate::course::{Exercise, Mode};
 use crate::explain;
+use crate::hang;
 use crate::process::{self, Ending, Options};
 
 /// A build is allowed this long: the first one compiles tokio and friends from scratch.
@@ -125,11 +126,20 @@ impl Checker {
         targets: &[Target],
         done: &(dyn Fn(usize, &Outcome) + Sync),
     ) -> Result<Vec<Outcome>> {
-        let batch = if targets.len() >= batch::MIN_BATCH && self.cancel.is_none() {
-            batch::build(&self.manifest, targets, self.color, BUILD_TIMEOUT)?
+        let batch = if targets.len() >= batch::MIN_BATCH {
+            batch::build(
+                &self.manifest,
+                targets,
+                self.color,
+                BUILD_TIMEOUT,
+                self.cancel.clone(),
+            )?
         } else {
             batch::Built::default()
         };
+        if self.cancelled() {
+            return Ok(Vec::new());
+        }
         let rest: Vec<usize> = (0..targets.len())
             .filter(|i| !batch.batched.contains_key(i))
             .collect();
@@ -218,7 +228,7 @@ impl Checker {
         std::thread::scope(|s| {
             for _ in 0..workers {
                 s.spawn(|| {
-                    loop {
+                    while !self.cancelled() {
                         let k = next.fetch_add(1, Ordering::SeqCst);
                         let Some(&i) = which.get(k) else { break };
                         match check(i) {
@@ -334,7 +344,7 @@ impl Checker {
                 Ending::TimedOut => Outcome {
                     failed: Some(Step::Run),
                     output,
-                    notes: vec![explain::for_hang(&t.bin, ex.timeout.as_secs(), &[])],
+                    notes: hang_notes(t, &run, &[]),
                     annotations: vec![first_line(t, "the program hung and was stopped")],
                     timed_out: true,
                 },
@@ -382,15 +392,15 @@ impl Checker {
                 Some(Outcome {
                     failed: Some(Step::Test),
                     output,
-                    notes: vec![explain::for_hang(&t.bin, ex.timeout.as_secs(), &unfinished)],
+                    notes: hang_notes(t, &run, &unfinished),
                     annotations: vec![first_line(t, "the tests hung and were stopped")],
                     timed_out: true,
                 })
             }
             ending => {
-                let mut notes = Vec::new();
+                let mut notes: Vec<String> = hang::strays_note(&run.strays).into_iter().collect();
                 if let Ending::Signaled(sig) = ending {
-                    notes.push(format!("The test process was killed by signal {sig}."));
+                    notes.push(hang::killed_note(sig, run.usage));
                 }
                 Some(Outcome {
                     failed: Some(Step::Test),
@@ -401,6 +411,13 @@ impl Checker {
                 })
             }
         })
+    }
+
+    /// Asked to stop: start nothing more.
+    fn cancelled(&self) -> bool {
+        self.cancel
+            .as_ref()
+            .is_some_and(|c| c.load(Ordering::SeqCst))
     }
 
     /// Tests and programs run where `cargo test` would run them: the package's folder.
@@ -416,6 +433,20 @@ impl Checker {
             on_line: None,
         }
     }
+}
+
+/// Why a target hung (from its CPU time and memory), and what it left running, if anything.
+fn hang_notes(t: &Target, run: &process::Finished, unfinished: &[String]) -> Vec<String> {
+    let note = hang::note(&hang::Hang {
+        name: &t.bin,
+        timeout: t.exercise.timeout,
+        unfinished,
+        usage: run.usage,
+        for_author: t.bin != t.exercise.name,
+    });
+    std::iter::once(note)
+        .chain(hang::strays_note(&run.strays))
+        .collect()
 }
 
 fn report_for<'r>(reports: &'r [(Artifact, BuildReport)], t: &Target) -> &'r BuildReport {

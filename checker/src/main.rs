@@ -6,11 +6,14 @@ mod check;
 mod check_queue;
 mod course;
 mod explain;
+mod hang;
 mod output_cap;
 mod pass_cache;
 mod process;
+mod procfs;
 mod screen;
 mod shipped;
+mod signals;
 mod state;
 mod term;
 mod verify;
@@ -86,6 +89,7 @@ enum Cmd {
 }
 
 fn main() -> ExitCode {
+    signals::install();
     let cli = Cli::parse();
     match real_main(cli) {
         Ok(true) => ExitCode::SUCCESS,
@@ -106,6 +110,11 @@ fn real_main(cli: Cli) -> Result<bool> {
         )?,
     };
     let command = cli.command.unwrap_or(Cmd::Watch);
+    // A verdict cut short by a closed pipe is not a pass.
+    signals::set_broken_pipe_status(i32::from(matches!(
+        command,
+        Cmd::Run { .. } | Cmd::Verify { .. }
+    )));
     if !matches!(
         command,
         Cmd::Verify {
@@ -144,13 +153,9 @@ fn real_main(cli: Cli) -> Result<bool> {
     }
 }
 
-/// Loads progress, printing a recovery warning when there was one.
+/// Loads progress (a repair is announced when the store is dropped).
 fn progress(store: &Store) -> Result<state::Progress> {
-    let (p, warning) = store.load()?;
-    if let Some(w) = warning {
-        term::warn(&w);
-    }
-    Ok(p)
+    store.load()
 }
 
 fn pick(course: &Course, store: &Store, name: Option<&str>) -> Result<usize> {
@@ -198,7 +203,7 @@ fn run(course: &Course, name: Option<&str>, color: bool) -> Result<bool> {
         .context("The check produced no result")?;
     term::print_outcome(ex, &outcome);
     let passed = outcome.passed();
-    let (p, _) = store.update(|p| {
+    let p = store.update(|p| {
         if passed {
             let was_current = p.current_index(course) == i;
             p.done.insert(ex.name.clone());
@@ -240,7 +245,7 @@ fn hint(course: &Course, name: Option<&str>, all: bool) -> Result<bool> {
     let i = pick(course, &store, name)?;
     let ex = &course.exercises[i];
     let total = ex.hints.len();
-    let (p, _) = store.update(|p| {
+    let p = store.update(|p| {
         let shown = p.hints_shown.entry(ex.name.clone()).or_insert(0);
         *shown = if all { total } else { (*shown + 1).min(total) };
     })?;

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use crossterm::event::{self, Event as TermEvent, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
-use crossterm::{cursor, execute, queue, terminal};
+use crossterm::{cursor, queue, terminal};
 use notify_debouncer_mini::notify::{self, RecursiveMode};
 use notify_debouncer_mini::{DebounceEventResult, Debouncer, new_debouncer, new_debouncer_opt};
 
@@ -41,7 +41,8 @@ enum Event {
     Built(String),
     Checked(u64, Result<Outcome, String>),
     AllProgress(usize),
-    AllChecked(Result<Vec<(String, bool)>, String>),
+    /// Check-all ended; the number tells which one (a stopped one's result is dropped).
+    AllChecked(u64, Result<Vec<(String, bool)>, String>),
 }
 
 /// Restores the terminal when dropped, however the loop ends.
@@ -49,26 +50,15 @@ struct TerminalGuard;
 
 impl TerminalGuard {
     fn enter() -> Result<TerminalGuard> {
-        terminal::enable_raw_mode().context("Failed to switch the terminal to raw mode")?;
         let guard = TerminalGuard;
-        execute!(
-            std::io::stdout(),
-            terminal::EnterAlternateScreen,
-            cursor::Hide
-        )
-        .context("Failed to prepare the terminal")?;
+        crate::term::enter_full_screen()?;
         Ok(guard)
     }
 }
 
 impl Drop for TerminalGuard {
     fn drop(&mut self) {
-        let _ = execute!(
-            std::io::stdout(),
-            cursor::Show,
-            terminal::LeaveAlternateScreen
-        );
-        let _ = terminal::disable_raw_mode();
+        crate::term::leave_full_screen();
     }
 }
 
@@ -101,6 +91,10 @@ struct Watch<'a> {
     generation: u64,
     cancel: Arc<AtomicBool>,
     worker: Option<JoinHandle<()>>,
+    /// The running check-all: its stop flag and thread. Only one cargo runs at a time, so it is
+    /// stopped (and waited for) before anything else starts one.
+    all: Option<(Arc<AtomicBool>, JoinHandle<()>)>,
+    all_generation: u64,
     started: Instant,
     built: usize,
     last_built: String,
@@ -129,7 +123,8 @@ pub fn run(course: &Course, color: bool) -> Result<bool> {
         );
     }
     let store = Store::new(&course.root);
-    let (progress, warning) = store.load()?;
+    let progress = store.load()?;
+    let warning = store.take_notices();
     let (tx, rx) = mpsc::channel();
     let exercises_dir = course
         .root
@@ -148,6 +143,8 @@ pub fn run(course: &Course, color: bool) -> Result<bool> {
         generation: 0,
         cancel: Arc::new(AtomicBool::new(false)),
         worker: None,
+        all: None,
+        all_generation: 0,
         started: Instant::now(),
         built: 0,
         last_built: String::new(),
@@ -175,11 +172,11 @@ pub fn run(course: &Course, color: bool) -> Result<bool> {
     }
     w.messages
         .push(chapter_pointer(&course.exercises[w.current]));
-    spawn_input(tx);
-
     let guard = TerminalGuard::enter()?;
+    spawn_input(tx);
     let result = w.event_loop(&rx);
     w.stop_worker();
+    w.stop_check_all();
     drop(debouncer);
     drop(guard);
     result
@@ -343,7 +340,12 @@ impl Watch<'_> {
                         *d = done;
                     }
                 }
-                Event::AllChecked(result) => self.all_checked(result)?,
+                Event::AllChecked(generation, result) => {
+                    if generation == self.all_generation {
+                        self.all = None;
+                        self.all_checked(result)?;
+                    }
+                }
             }
         }
     }
@@ -364,7 +366,14 @@ impl Watch<'_> {
             return self.list_key(k);
         }
         if let Mode::CheckingAll { .. } = self.mode {
-            return Ok(k.code != KeyCode::Char('q'));
+            if k.code == KeyCode::Char('q') {
+                return Ok(false);
+            }
+            if !matches!(k.code, KeyCode::Char('n' | 'r' | 'x' | 'c') | KeyCode::Esc) {
+                return Ok(true);
+            }
+            self.stop_check_all();
+            self.messages = vec!["Checking every exercise was stopped.".to_string()];
         }
         match k.code {
             KeyCode::Char('q') => return Ok(false),
@@ -479,6 +488,7 @@ impl Watch<'_> {
 
     fn start_check(&mut self) {
         self.stop_worker();
+        self.stop_check_all();
         self.checked_content = self.content_hash();
         self.generation += 1;
         self.cancel = Arc::new(AtomicBool::new(false));
@@ -538,29 +548,45 @@ impl Watch<'_> {
         };
         let name = self.exercise().name.clone();
         let passed = outcome.passed();
-        let (p, _) = self.store.update(|p| {
+        self.save(|p| {
             if passed {
                 p.done.insert(name.clone());
             } else {
                 p.done.remove(&name);
             }
-        })?;
-        self.progress = p;
+        });
         self.outcome = Some(outcome);
         self.result_undrawn = true;
         Ok(())
+    }
+
+    /// Saves a change to the progress. When it cannot be saved, watch goes on with the change kept
+    /// in memory and says so; a repaired state file is announced too.
+    fn save(&mut self, change: impl Fn(&mut Progress)) {
+        match self.store.update(&change) {
+            Ok(p) => self.progress = p,
+            Err(e) => {
+                change(&mut self.progress);
+                let why = format!(
+                    "Progress cannot be saved ({e:#}). Checks go on, but what is done here is \
+                     not kept after watch ends."
+                );
+                if !self.messages.contains(&why) {
+                    self.messages.push(why);
+                }
+            }
+        }
+        self.messages.extend(self.store.take_notices());
     }
 
     fn go_to(&mut self, index: usize) {
         let chapter_changed = self.exercise().chapter() != self.course.exercises[index].chapter();
         self.current = index;
         let name = self.exercise().name.clone();
-        if let Ok((p, _)) = self.store.update(|p| p.current = Some(name)) {
-            self.progress = p;
-        }
         self.outcome = None;
         self.hints = 0;
         self.messages.clear();
+        self.save(|p| p.current = Some(name.clone()));
         if chapter_changed {
             self.messages
                 .push(format!("New chapter! {}", chapter_pointer(self.exercise())));
@@ -597,12 +623,16 @@ impl Watch<'_> {
     fn hint(&mut self) -> Result<()> {
         let ex = self.exercise().clone();
         let total = ex.hints.len();
-        let (p, _) = self.store.update(|p| {
+        self.save(|p| {
             let shown = p.hints_shown.entry(ex.name.clone()).or_insert(0);
             *shown = (*shown + 1).min(total);
-        })?;
-        self.hints = p.hints_shown.get(&ex.name).copied().unwrap_or(0);
-        self.progress = p;
+        });
+        self.hints = self
+            .progress
+            .hints_shown
+            .get(&ex.name)
+            .copied()
+            .unwrap_or(0);
         Ok(())
     }
 
@@ -617,12 +647,11 @@ impl Watch<'_> {
             Ok(None) => format!("{} was already as shipped.", ex.path().display()),
             Err(e) => format!("Reset failed: {e:#}"),
         };
-        let (p, _) = self.store.update(|p| {
+        self.messages = vec![message];
+        self.save(|p| {
             p.done.remove(&ex.name);
             p.hints_shown.remove(&ex.name);
-        })?;
-        self.progress = p;
-        self.messages = vec![message];
+        });
         if index == self.current {
             self.hints = 0;
             self.request_check();
@@ -630,19 +659,40 @@ impl Watch<'_> {
         Ok(())
     }
 
+    /// Stops a running check-all (its cargo or tests are killed) and waits for its thread.
+    fn stop_check_all(&mut self) {
+        if let Some((cancel, thread)) = self.all.take() {
+            cancel.store(true, Ordering::SeqCst);
+            let _ = thread.join();
+            self.all_generation += 1;
+            if let Mode::CheckingAll { .. } = self.mode {
+                self.mode = Mode::Main;
+            }
+        }
+    }
+
     fn check_all(&mut self) {
+        // One cargo at a time: a running single check is dropped (check-all covers it).
+        if self.queue.is_running() {
+            self.generation += 1;
+            self.stop_worker();
+            self.queue = CheckQueue::default();
+        }
+        let cancel = Arc::new(AtomicBool::new(false));
+        let generation = self.all_generation;
         let total = self.course.exercises.len();
         self.mode = Mode::CheckingAll { done: 0, total };
         let exercises = self.course.exercises.clone();
         let manifest = self.course.package_manifest();
         let color = self.color;
         let tx = self.tx.clone();
-        thread::spawn(move || {
+        let stop = cancel.clone();
+        let thread = thread::spawn(move || {
             let targets: Vec<Target> = exercises.iter().map(Target::exercise).collect();
             let checker = Checker {
                 manifest,
                 color,
-                cancel: None,
+                cancel: Some(stop),
                 progress: None,
             };
             let count = std::sync::atomic::AtomicUsize::new(0);
@@ -662,15 +712,16 @@ impl Watch<'_> {
                         .collect()
                 })
                 .map_err(|e| format!("{e:#}"));
-            let _ = tx.send(Event::AllChecked(result));
+            let _ = tx.send(Event::AllChecked(generation, result));
         });
+        self.all = Some((cancel, thread));
     }
 
     fn all_checked(&mut self, result: Result<Vec<(String, bool)>, String>) -> Result<()> {
         self.mode = Mode::Main;
         match result {
             Ok(results) => {
-                let (p, _) = self.store.update(|p| {
+                self.save(|p| {
                     for (name, passed) in &results {
                         if *passed {
                             p.done.insert(name.clone());
@@ -678,8 +729,7 @@ impl Watch<'_> {
                             p.done.remove(name);
                         }
                     }
-                })?;
-                self.progress = p;
+                });
                 let passed = results.iter().filter(|r| r.1).count();
                 self.messages = vec![format!(
                     "Checked every exercise: {passed} of {} pass.",
