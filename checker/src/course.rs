@@ -103,6 +103,9 @@ pub struct Course {
     pub welcome_message: Option<String>,
     pub final_message: Option<String>,
     pub exercises: Vec<Exercise>,
+    /// "info.toml:LINE: the solution file of `x` is missing: PATH", one per missing solution.
+    /// Learners need only the exercises, so this is an error only for `verify --solutions`.
+    pub missing_solutions: Vec<String>,
 }
 
 impl Course {
@@ -128,13 +131,17 @@ impl Course {
         let info_path = root.join(INFO_FILE);
         let text = std::fs::read_to_string(&info_path)
             .with_context(|| format!("Failed to read {}", info_path.display()))?;
-        let course = parse(&text, root).map_err(|problems| {
+        let (mut course, missing) = parse(&text, root).map_err(|problems| {
             let mut msg = String::new();
             for (line, problem) in &problems {
                 let _ = writeln!(msg, "{}:{line}: {problem}", info_path.display());
             }
             anyhow::anyhow!("{}", msg.trim_end())
         })?;
+        course.missing_solutions = missing
+            .iter()
+            .map(|(line, problem)| format!("{}:{line}: {problem}", info_path.display()))
+            .collect();
         Ok(course)
     }
 
@@ -146,7 +153,10 @@ impl Course {
                     .exercises
                     .iter()
                     .map(|e| e.name.as_str())
-                    .filter(|n| n.starts_with(&name[..name.len().min(3)]))
+                    .filter(|n| {
+                        let prefix: String = name.chars().take(3).collect();
+                        !prefix.is_empty() && n.starts_with(&prefix)
+                    })
                     .take(5)
                     .collect();
                 if close.is_empty() {
@@ -178,7 +188,8 @@ fn line_of(text: &str, span: &Range<usize>) -> usize {
     text[..span.start.min(text.len())].matches('\n').count() + 1
 }
 
-fn parse(text: &str, root: &Path) -> std::result::Result<Course, Problems> {
+/// The course, and the solutions it lacks (with their lines).
+fn parse(text: &str, root: &Path) -> std::result::Result<(Course, Problems), Problems> {
     let raw: RawInfo = toml::from_str(text).map_err(|e| {
         let line = e.span().map(|s| line_of(text, &s)).unwrap_or(1);
         vec![(line, e.message().trim().to_string())]
@@ -198,10 +209,21 @@ fn parse(text: &str, root: &Path) -> std::result::Result<Course, Problems> {
     }
     let mut seen: HashMap<String, usize> = HashMap::new();
     let mut exercises = Vec::new();
+    let mut missing = Problems::new();
     for table in raw.exercises {
         let line = line_of(text, &table.span());
         let raw = table.into_inner();
         if let Some(ex) = exercise(raw, line, text, root, &mut seen, &mut problems) {
+            if !root.join(ex.solution_path()).is_file() {
+                missing.push((
+                    line,
+                    format!(
+                        "the solution file of `{}` is missing: {}",
+                        ex.name,
+                        ex.solution_path().display()
+                    ),
+                ));
+            }
             exercises.push(ex);
         }
     }
@@ -209,12 +231,14 @@ fn parse(text: &str, root: &Path) -> std::result::Result<Course, Problems> {
         problems.sort_by_key(|p| p.0);
         return Err(problems);
     }
-    Ok(Course {
+    let course = Course {
         root: root.to_path_buf(),
         welcome_message: raw.welcome_message,
         final_message: raw.final_message,
         exercises,
-    })
+        missing_solutions: Vec::new(),
+    };
+    Ok((course, missing))
 }
 
 fn exercise(
@@ -326,17 +350,15 @@ fn exercise(
         timeout: Duration::from_secs(timeout),
     };
     if problems.len() == before {
-        for (what, path) in [("exercise", ex.path()), ("solution", ex.solution_path())] {
-            if !root.join(&path).is_file() {
-                problems.push((
-                    line,
-                    format!(
-                        "the {what} file of `{}` is missing: {}",
-                        ex.name,
-                        path.display()
-                    ),
-                ));
-            }
+        if !root.join(ex.path()).is_file() {
+            problems.push((
+                line,
+                format!(
+                    "the exercise file of `{}` is missing: {}",
+                    ex.name,
+                    ex.path().display()
+                ),
+            ));
         }
     }
     (problems.len() == before).then_some(ex)
@@ -448,7 +470,7 @@ hint = "Declare it with `let`."
 name = "quiz1"
 hint = "No hints this time ;)"
 "#;
-        let course = parse(text, &root).unwrap_or_else(|p| panic!("{p:?}"));
+        let (course, _) = parse(text, &root).unwrap_or_else(|p| panic!("{p:?}"));
         assert_eq!(course.exercises.len(), 3);
         assert_eq!(course.exercises[0].mode, Mode::Run);
         assert!(course.exercises[0].skip_check_unsolved);

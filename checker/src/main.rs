@@ -110,18 +110,25 @@ fn real_main(cli: Cli) -> Result<bool> {
         )?,
     };
     let command = cli.command.unwrap_or(Cmd::Watch);
-    // A verdict cut short by a closed pipe is not a pass.
-    signals::set_broken_pipe_status(i32::from(matches!(
-        command,
-        Cmd::Run { .. } | Cmd::Verify { .. }
-    )));
-    if !matches!(
+    let solutions = matches!(
         command,
         Cmd::Verify {
             solutions: true,
             ..
         }
-    ) {
+    );
+    if solutions && !course.missing_solutions.is_empty() {
+        anyhow::bail!("{}", course.missing_solutions.join("\n"));
+    }
+    for missing in &course.missing_solutions {
+        term::warn(missing);
+    }
+    // A verdict cut short by a closed pipe is not a pass.
+    signals::set_broken_pipe_status(i32::from(matches!(
+        command,
+        Cmd::Run { .. } | Cmd::Verify { .. }
+    )));
+    if !solutions {
         shipped::remember_all(&course)?;
     }
     match command {
@@ -319,14 +326,16 @@ fn list(course: &Course, only_done: bool, only_pending: bool) -> Result<bool> {
 fn reset(course: &Course, name: &str) -> Result<bool> {
     let ex = &course.exercises[course.find(name)?];
     let store = Store::new(&course.root);
-    match shipped::reset(course, ex)? {
+    let reset = shipped::reset(course, ex)?;
+    let how = reset.source.describe();
+    match reset.backup {
         Some(backup) => println!(
-            "Restored {} as shipped. Your version was saved to {}",
+            "Restored {} as shipped ({how}). Your version was saved to {}",
             ex.path().display(),
             backup.display()
         ),
         None => println!(
-            "{} is already as shipped; nothing changed.",
+            "{} is already as shipped ({how}); nothing changed.",
             ex.path().display()
         ),
     }

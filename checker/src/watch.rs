@@ -639,12 +639,22 @@ impl Watch<'_> {
     fn reset(&mut self, index: usize) -> Result<()> {
         let ex = self.course.exercises[index].clone();
         let message = match shipped::reset(self.course, &ex) {
-            Ok(Some(backup)) => format!(
-                "{} restored as shipped; your version is in {}",
+            Ok(shipped::Reset {
+                backup: Some(backup),
+                source,
+            }) => format!(
+                "{} restored as shipped ({}); your version is in {}",
                 ex.path().display(),
+                source.describe(),
                 backup.display()
             ),
-            Ok(None) => format!("{} was already as shipped.", ex.path().display()),
+            Ok(shipped::Reset { source, .. }) => {
+                format!(
+                    "{} was already as shipped ({}).",
+                    ex.path().display(),
+                    source.describe()
+                )
+            }
             Err(e) => format!("Reset failed: {e:#}"),
         };
         self.messages = vec![message];
