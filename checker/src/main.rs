@@ -91,7 +91,9 @@ enum Cmd {
 fn main() -> ExitCode {
     signals::install();
     let cli = Cli::parse();
-    match real_main(cli) {
+    let result = real_main(cli);
+    signals::wait_if_stopping();
+    match result {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,
         Err(e) => {

@@ -188,6 +188,10 @@ fn watch(
         match rx.recv_timeout(wait) {
             Ok(status) => {
                 let status = status.context("Failed to wait for a child process")?;
+                if forced.is_none() && registry().stopping {
+                    // Killed by `stop_all`, not by a crash.
+                    forced = Some(Ending::Cancelled);
+                }
                 return Ok((status, forced, usage));
             }
             Err(mpsc::RecvTimeoutError::Timeout) => {
@@ -340,19 +344,23 @@ pub fn stop_all() -> usize {
     let mut stopped: Vec<i32> = Vec::new();
     let started = Instant::now();
     while started.elapsed() < DRAIN_LIMIT {
-        let below: Vec<procfs::Stat> = procfs::descendants(me)
+        // Zombies are left to their waiting threads (or to init once we exit): reaping one here
+        // would take its status from the thread waiting for it.
+        let running: Vec<procfs::Stat> = procfs::descendants(me)
             .into_iter()
-            .filter(|s| s.pid != me)
+            .filter(|s| s.pid != me && s.state != 'Z')
             .collect();
-        if below.is_empty() {
+        if running.is_empty() {
             break;
         }
-        for s in &below {
-            if s.state != 'Z' && !stopped.contains(&s.pid) {
+        for s in &running {
+            if !stopped.contains(&s.pid) {
                 stopped.push(s.pid);
             }
-            if s.state != 'Z' || s.ppid == me {
-                stop_and_reap(s);
+            let target = if s.pgrp == s.pid { -s.pid } else { s.pid };
+            // SAFETY: kill takes two integers; the process is one of ours.
+            unsafe {
+                libc::kill(target, libc::SIGKILL);
             }
         }
         thread::sleep(Duration::from_millis(5));

@@ -4,12 +4,15 @@
 //! progress are never half-written: both are replaced by atomic renames.
 
 use std::io::Write;
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 
-use crate::{process, term};
+use crate::{process, state, term};
+
+/// Set once a stop has begun: the thread stopping everything is the one that exits.
+static STOPPING: AtomicBool = AtomicBool::new(false);
 
 /// The exit status when stdout or stderr is closed under us (`asyncling list | head -1`).
 static BROKEN_PIPE_STATUS: AtomicI32 = AtomicI32::new(0);
@@ -47,7 +50,21 @@ fn name(sig: i32) -> &'static str {
     }
 }
 
+/// Called by the main thread as it ends: if a stop is under way, leave the exit to it (with its
+/// status and message) instead of racing it with an error about the killed checks.
+pub fn wait_if_stopping() {
+    while STOPPING.load(Ordering::SeqCst) {
+        std::thread::park();
+    }
+}
+
 fn stop(sig: i32) -> ! {
+    STOPPING.store(true, Ordering::SeqCst);
+    // Held until exit, so no other thread draws over the restored terminal or prints.
+    let _stdout = std::io::stdout().lock();
+    let _stderr = std::io::stderr().lock();
+    // The checks about to be killed must not be recorded as failures.
+    state::freeze();
     let stopped = process::stop_all();
     term::leave_full_screen();
     // The terminal may be gone (SIGHUP): a failed write is fine, a panic is not.
@@ -76,6 +93,8 @@ fn quiet_broken_pipes() {
             .or_else(|| info.payload().downcast_ref::<&str>().copied())
             .unwrap_or("");
         if message.starts_with("failed printing to std") && message.contains("Broken pipe") {
+            STOPPING.store(true, Ordering::SeqCst);
+            let _stdout = std::io::stdout().lock();
             process::stop_all();
             term::leave_full_screen();
             std::process::exit(BROKEN_PIPE_STATUS.load(Ordering::SeqCst));

@@ -52,6 +52,14 @@ impl Progress {
     }
 }
 
+/// Set when the checker is stopping (a signal): results of checks it kills are not progress.
+static FROZEN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// From now on, no change to the progress is saved.
+pub fn freeze() {
+    FROZEN.store(true, std::sync::atomic::Ordering::SeqCst);
+}
+
 pub struct Store {
     dir: PathBuf,
     notices: std::sync::Mutex<Vec<String>>,
@@ -155,6 +163,9 @@ impl Store {
     /// Applies `change` to the latest progress on disk, under the lock, and saves it.
     pub fn update(&self, change: impl FnOnce(&mut Progress)) -> Result<Progress> {
         let _guard = self.lock()?;
+        if FROZEN.load(std::sync::atomic::Ordering::SeqCst) {
+            anyhow::bail!("the checker is stopping");
+        }
         let mut progress = self.read_locked()?;
         change(&mut progress);
         self.write_locked(&progress)?;
