@@ -645,8 +645,14 @@ fn watch_pid(course: &Path) -> i32 {
     found.unwrap()
 }
 
-fn restored(screen: &str) -> bool {
-    screen.contains(" icanon") && screen.contains(" echo ") && !screen.contains("-icanon")
+/// Waits for watch to exit with `code` and the shell to print the terminal's settings; true when
+/// the terminal is back in line mode with echo.
+fn exited_restored(t: &Tmux, code: i32) -> (bool, String) {
+    t.wait_for(&format!("EXITED:{code}"));
+    // The last word of the line `stty -a` prints the local modes on.
+    let screen = t.wait_for("echoke");
+    let ok = screen.contains(" icanon") && screen.contains(" echo ") && !screen.contains("-icanon");
+    (ok, screen)
 }
 
 /// Watch checking a spinning test gets `sig` (`None`: its terminal is closed).
@@ -662,8 +668,8 @@ fn watch_interrupted(tag: &str, sig: Option<i32>) {
     match sig {
         Some(sig) => {
             send(checker, sig);
-            let screen = t.wait_for(&format!("EXITED:{}", 128 + sig));
-            assert!(restored(&screen), "{screen}");
+            let (restored, screen) = exited_restored(&t, 128 + sig);
+            assert!(restored, "{screen}");
             assert!(screen.contains("Stopped by"), "{screen}");
         }
         None => {}
@@ -717,8 +723,8 @@ fn check_all_then_q_stops_the_build_and_the_tests() {
         below.len() > 1
     });
     t.keys("q");
-    let screen = t.wait_for("EXITED:0");
-    assert!(restored(&screen), "{screen}");
+    let (restored, screen) = exited_restored(&t, 0);
+    assert!(restored, "{screen}");
     t.kill();
     seen.push(checker);
     assert_nothing_left(&c, &seen);
