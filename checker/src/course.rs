@@ -349,17 +349,15 @@ fn exercise(
         skip_check_unsolved: raw.skip_check_unsolved,
         timeout: Duration::from_secs(timeout),
     };
-    if problems.len() == before {
-        if !root.join(ex.path()).is_file() {
-            problems.push((
-                line,
-                format!(
-                    "the exercise file of `{}` is missing: {}",
-                    ex.name,
-                    ex.path().display()
-                ),
-            ));
-        }
+    if problems.len() == before && !root.join(ex.path()).is_file() {
+        problems.push((
+            line,
+            format!(
+                "the exercise file of `{}` is missing: {}",
+                ex.name,
+                ex.path().display()
+            ),
+        ));
     }
     (problems.len() == before).then_some(ex)
 }

@@ -196,7 +196,7 @@ fn watch(
             }
             Err(mpsc::RecvTimeoutError::Timeout) => {
                 ticks += 1;
-                if forced.is_none() && ticks % SAMPLE_EVERY == 0 {
+                if forced.is_none() && ticks.is_multiple_of(SAMPLE_EVERY) {
                     usage = procfs::usage(pgid, started.elapsed()).or(usage);
                 }
                 let cancelled = opts

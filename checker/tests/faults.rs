@@ -665,14 +665,12 @@ fn watch_interrupted(tag: &str, sig: Option<i32>) {
     let checker = watch_pid(&c);
     let mut seen = descendants(checker);
     seen.push(spinner);
-    match sig {
-        Some(sig) => {
-            send(checker, sig);
-            let (restored, screen) = exited_restored(&t, 128 + sig);
-            assert!(restored, "{screen}");
-            assert!(screen.contains("Stopped by"), "{screen}");
-        }
-        None => {}
+    // `None`: the terminal is closed instead (below), which sends watch SIGHUP.
+    if let Some(sig) = sig {
+        send(checker, sig);
+        let (restored, screen) = exited_restored(&t, 128 + sig);
+        assert!(restored, "{screen}");
+        assert!(screen.contains("Stopped by"), "{screen}");
     }
     // The terminal goes too (it holds the shell that ran watch).
     t.kill();
