@@ -44,6 +44,8 @@ pub struct Batched {
 pub struct Built {
     /// Target index -> its batch build.
     pub batched: HashMap<usize, Batched>,
+    /// Target index -> the errors that kept it out of the batch.
+    pub errors: HashMap<usize, Vec<Diagnostic>>,
 }
 
 /// A module name for the exercise, if its file can be compiled as a module of another crate.
@@ -97,7 +99,9 @@ pub fn build(
         .filter_map(|(i, t)| module_for(&ws_root, t).map(|(m, f)| (i, m, f)))
         .collect();
     let mut built = Built::default();
-    if members.len() < MIN_BATCH {
+    // Targets without a bin of their own have no other way to be built.
+    let must = targets.iter().any(|t| t.batch_only);
+    if members.is_empty() || (members.len() < MIN_BATCH && !must) {
         return Ok(built);
     }
     let target_dir = target_directory(package_manifest)?;
@@ -166,15 +170,19 @@ pub fn build(
             if bin.executable.is_some() {
                 continue;
             }
-            let erring: Vec<usize> = group
-                .iter()
-                .filter(|(_, _, file)| {
-                    bin.diagnostics
-                        .iter()
-                        .any(|d| d.is_error() && in_file(d, file))
-                })
-                .map(|(i, _, _)| *i)
-                .collect();
+            let mut erring: Vec<usize> = Vec::new();
+            for (i, _, file) in group {
+                let errors: Vec<Diagnostic> = bin
+                    .diagnostics
+                    .iter()
+                    .filter(|d| d.is_error() && in_file(d, file))
+                    .cloned()
+                    .collect();
+                if !errors.is_empty() {
+                    erring.push(*i);
+                    built.errors.insert(*i, errors);
+                }
+            }
             if erring.is_empty() {
                 // Errors we cannot place in an exercise: give this group to the ordinary build.
                 broken.extend(group.iter().map(|(i, _, _)| *i));
@@ -208,7 +216,7 @@ pub fn build(
             return Ok(built);
         }
         members.retain(|(i, _, _)| !broken.contains(i));
-        if members.len() < MIN_BATCH {
+        if members.is_empty() || (members.len() < MIN_BATCH && !must) {
             drop(lock);
             return Ok(built);
         }

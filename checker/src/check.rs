@@ -17,6 +17,7 @@ use crate::course::{Exercise, Mode};
 use crate::explain;
 use crate::hang;
 use crate::process::{self, Ending, Options};
+use crate::wrong;
 
 /// A build is allowed this long: the first one compiles tokio and friends from scratch.
 const BUILD_TIMEOUT: Duration = Duration::from_secs(30 * 60);
@@ -75,6 +76,10 @@ pub struct Target<'a> {
     pub file: PathBuf,
     /// Run clippy with warnings as errors, whatever the exercise says.
     pub strict: bool,
+    /// How long its tests or program may run.
+    pub timeout: Duration,
+    /// It has no bin in the exercise package and is only ever built as a batch module.
+    pub batch_only: bool,
 }
 
 impl<'a> Target<'a> {
@@ -84,6 +89,8 @@ impl<'a> Target<'a> {
             bin: ex.name.clone(),
             file: ex.path(),
             strict: ex.strict_clippy,
+            timeout: ex.timeout,
+            batch_only: false,
         }
     }
 
@@ -93,6 +100,20 @@ impl<'a> Target<'a> {
             bin: ex.solution_bin(),
             file: ex.solution_path(),
             strict: true,
+            timeout: ex.timeout,
+            batch_only: false,
+        }
+    }
+
+    /// A wrong answer from the corpus: it must fail at the test step, fast.
+    pub fn wrong(ex: &'a Exercise, answer: &wrong::WrongAnswer) -> Self {
+        Target {
+            exercise: ex,
+            bin: wrong::module_name(ex, &answer.mistake),
+            file: answer.file.clone(),
+            strict: false,
+            timeout: wrong::LIMIT,
+            batch_only: true,
         }
     }
 
@@ -126,7 +147,8 @@ impl Checker {
         targets: &[Target],
         done: &(dyn Fn(usize, &Outcome) + Sync),
     ) -> Result<Vec<Outcome>> {
-        let batch = if targets.len() >= batch::MIN_BATCH {
+        let must_batch = targets.iter().any(|t| t.batch_only);
+        let batch = if targets.len() >= batch::MIN_BATCH || must_batch {
             batch::build(
                 &self.manifest,
                 targets,
@@ -141,7 +163,7 @@ impl Checker {
             return Ok(Vec::new());
         }
         let rest: Vec<usize> = (0..targets.len())
-            .filter(|i| !batch.batched.contains_key(i))
+            .filter(|&i| !batch.batched.contains_key(&i) && !targets[i].batch_only)
             .collect();
         let reports = self.build_ordinary(targets, &rest)?;
         let all: Vec<usize> = (0..targets.len()).collect();
@@ -149,6 +171,10 @@ impl Checker {
             &all,
             &|i| match batch.batched.get(&i) {
                 Some(b) => self.finish_batched(&targets[i], b),
+                None if targets[i].batch_only => Ok(Verdict::Final(unbatched(
+                    &targets[i],
+                    batch.errors.get(&i).map_or(&[], Vec::as_slice),
+                ))),
                 None => self
                     .finish(&targets[i], report_for(&reports, &targets[i]))
                     .map(Verdict::Final),
@@ -158,7 +184,7 @@ impl Checker {
         let again: Vec<usize> = all
             .iter()
             .copied()
-            .filter(|&i| results[i].is_none())
+            .filter(|&i| results[i].is_none() && !targets[i].batch_only)
             .collect();
         if !again.is_empty() {
             let reports = self.build_ordinary(targets, &again)?;
@@ -336,7 +362,7 @@ impl Checker {
         if ex.mode == Mode::Run {
             let mut cmd = Command::new(&exe);
             cmd.current_dir(self.workdir());
-            let run = process::run(cmd, &self.run_options(ex))?;
+            let run = process::run(cmd, &self.run_options(t))?;
             let output = run.output.render();
             return Ok(match run.ending {
                 Ending::Exited(0) => passed(output),
@@ -371,7 +397,6 @@ impl Checker {
         filter: &[String],
         listed: Option<&[String]>,
     ) -> Result<Option<Outcome>> {
-        let ex = t.exercise;
         if listed.is_some() && filter.is_empty() {
             // A batched exercise without tests: nothing to run, nothing failed.
             return Ok(None);
@@ -382,7 +407,7 @@ impl Checker {
             cmd.arg("--exact").args(filter);
         }
         cmd.current_dir(self.workdir());
-        let run = process::run(cmd, &self.run_options(ex))?;
+        let run = process::run(cmd, &self.run_options(t))?;
         Ok(match run.ending {
             Ending::Exited(0) => None,
             Ending::Cancelled => Some(cancelled()),
@@ -425,9 +450,9 @@ impl Checker {
         self.manifest.parent().unwrap_or(Path::new("."))
     }
 
-    fn run_options(&self, ex: &Exercise) -> Options {
+    fn run_options(&self, t: &Target) -> Options {
         Options {
-            timeout: Some(ex.timeout),
+            timeout: Some(t.timeout),
             separate_stdout: false,
             cancel: self.cancel.clone(),
             on_line: None,
@@ -439,7 +464,7 @@ impl Checker {
 fn hang_notes(t: &Target, run: &process::Finished, unfinished: &[String]) -> Vec<String> {
     let note = hang::note(&hang::Hang {
         name: &t.bin,
-        timeout: t.exercise.timeout,
+        timeout: t.timeout,
         unfinished,
         usage: run.usage,
         for_author: t.bin != t.exercise.name,
@@ -477,6 +502,34 @@ fn annotate<'d>(diagnostics: impl Iterator<Item = &'d Diagnostic>) -> Vec<Annota
             })
         })
         .collect()
+}
+
+/// A target that exists only as a batch module and did not compile there.
+fn unbatched(t: &Target, errors: &[Diagnostic]) -> Outcome {
+    let output = if errors.is_empty() {
+        format!(
+            "{} could not be compiled as a module of a batch crate (a file with `#![...]`, \
+             `crate::` paths or `mod x;` lines cannot be).",
+            t.file.display()
+        )
+    } else {
+        errors
+            .iter()
+            .map(|d| d.rendered.trim_end())
+            .collect::<Vec<_>>()
+            .join("\n\n")
+    };
+    let mut annotations = annotate(errors.iter());
+    if annotations.is_empty() {
+        annotations.push(first_line(t, "does not compile"));
+    }
+    Outcome {
+        failed: Some(Step::Build),
+        output,
+        notes: Vec::new(),
+        annotations,
+        timed_out: false,
+    }
 }
 
 fn cancelled() -> Outcome {

@@ -37,6 +37,7 @@ struct RawInfo {
     format_version: Spanned<u32>,
     welcome_message: Option<String>,
     final_message: Option<String>,
+    identical_solution_tests: Option<bool>,
     #[serde(default)]
     exercises: Vec<Spanned<RawExercise>>,
 }
@@ -102,6 +103,10 @@ pub struct Course {
     pub root: PathBuf,
     pub welcome_message: Option<String>,
     pub final_message: Option<String>,
+    /// Whether `verify --solutions` requires each solution's `#[cfg(test)]` section to equal its
+    /// exercise's. The default is yes for this layout (`exercises/Cargo.toml`) and no for the
+    /// rustlings layout, whose solutions may fill in TODOs inside test modules.
+    pub identical_solution_tests: bool,
     pub exercises: Vec<Exercise>,
     /// "info.toml:LINE: the solution file of `x` is missing: PATH", one per missing solution.
     /// Learners need only the exercises, so this is an error only for `verify --solutions`.
@@ -235,6 +240,9 @@ fn parse(text: &str, root: &Path) -> std::result::Result<(Course, Problems), Pro
         root: root.to_path_buf(),
         welcome_message: raw.welcome_message,
         final_message: raw.final_message,
+        identical_solution_tests: raw
+            .identical_solution_tests
+            .unwrap_or_else(|| root.join("exercises").join("Cargo.toml").is_file()),
         exercises,
         missing_solutions: Vec::new(),
     };

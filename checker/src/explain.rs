@@ -20,9 +20,14 @@ const KNOWN: &[Known] = &[
         text: "A multi-threaded executor may move a task to another thread at any `.await`, so \
                everything the future keeps alive across an `.await` must be `Send`. An `Rc`, a \
                `RefCell` borrow or a `std::sync::MutexGuard` held over an `.await` makes the whole \
-               future `!Send`. Drop the value (or end its scope with a block) before the `.await`, \
-               or use `Arc` / `tokio::sync::Mutex` instead. The compiler's note \"has type ... which \
-               is not `Send`\" names the culprit and \"await occurs here\" shows where it is held.",
+               future `!Send`. Usually the fix is to stop holding it there: end its scope with a \
+               block `{ ... }` before the `.await` (a lock guard: lock, work, release, then await). \
+               `drop(x)` is not always enough: a value that has been borrowed, as a guard is to \
+               reach the data, counts as held until its scope ends. Replace an `Rc` with an `Arc`. \
+               Reach for `tokio::sync::Mutex` only when the lock must really stay held across the \
+               `.await`; it compiles, but every other task that wants the lock waits while this \
+               one sleeps. The compiler's note \"has type ... which is not `Send`\" names the \
+               culprit and \"await occurs here\" shows where it is held.",
     },
     Known {
         matches: |d| {

@@ -18,6 +18,7 @@ mod state;
 mod term;
 mod verify;
 mod watch;
+mod wrong;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -75,8 +76,11 @@ enum Cmd {
     Reset { name: String },
     /// Check every exercise in order, non-interactively (for CI). Exits 0 only when all pass.
     Verify {
-        /// Course authors: prove every shipped exercise fails and every solution passes
-        /// (with strict clippy, against the exercise's own tests). Touches no learner file.
+        /// Only these exercises (default: all). Progress is recorded only when all are checked.
+        names: Vec<String>,
+        /// Course authors: prove every shipped exercise fails, every solution passes (with strict
+        /// clippy, against the exercise's own tests), and every wrong answer kept in
+        /// `wrong/<dir>/<name>/<mistake>.rs` fails a test within 2 s. Touches no learner file.
         #[arg(long)]
         solutions: bool,
         /// Output format.
@@ -147,12 +151,14 @@ fn real_main(cli: Cli) -> Result<bool> {
         Cmd::List { done, pending } => list(&course, done, pending),
         Cmd::Reset { name } => reset(&course, &name),
         Cmd::Verify {
+            names,
             solutions,
             format,
             no_cache,
         } => verify::run(
             &course,
             &verify::Options {
+                names,
                 solutions,
                 format,
                 use_cache: !no_cache,

@@ -3,16 +3,18 @@
 //! and every solution carries exactly the tests of its exercise.
 
 use std::fs;
+use std::path::Path;
 use std::sync::Mutex;
 
 use anyhow::Result;
 use serde::Serialize;
 
 use crate::check::{Annotation, Checker, Outcome, Step, Target};
-use crate::course::Course;
+use crate::course::{Course, Exercise, Mode};
 use crate::pass_cache::PassCache;
 use crate::state::Store;
 use crate::term;
+use crate::wrong;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -21,6 +23,8 @@ pub enum Format {
 }
 
 pub struct Options {
+    /// Only these exercises (all when empty).
+    pub names: Vec<String>,
     pub solutions: bool,
     pub format: Format,
     pub use_cache: bool,
@@ -37,6 +41,8 @@ enum Kind {
     Unsolved,
     /// The solution under `--solutions`: must pass (strictly).
     Solution,
+    /// A wrong answer from the corpus under `--solutions`: must fail at the test step, fast.
+    Wrong,
 }
 
 #[derive(Serialize)]
@@ -66,32 +72,31 @@ struct Report {
 }
 
 pub fn run(course: &Course, opts: &Options) -> Result<bool> {
+    let selected = select(course, &opts.names)?;
     let mut records: Vec<Record> = Vec::new();
     let mut targets: Vec<(Kind, Target)> = Vec::new();
-    for ex in &course.exercises {
+    for ex in selected {
         if opts.solutions {
-            if let Some(problem) = tests_differ(course, ex) {
-                records.push(Record {
-                    name: ex.name.clone(),
-                    kind: Kind::Solution,
-                    file: ex.solution_path().display().to_string(),
-                    ok: false,
-                    passed: false,
-                    cached: false,
-                    failed_step: None,
-                    message: problem.clone(),
-                    output: String::new(),
-                    annotations: vec![Annotation {
-                        file: ex.solution_path().display().to_string(),
-                        line: 1,
-                        message: problem,
-                    }],
-                });
+            if course.identical_solution_tests
+                && let Some(problem) = tests_differ(course, ex, &ex.solution_path())
+            {
+                let file = ex.solution_path();
+                records.push(problem_record(ex, Kind::Solution, &file, problem));
             }
             if !ex.skip_check_unsolved {
                 targets.push((Kind::Unsolved, Target::exercise(ex)));
             }
             targets.push((Kind::Solution, Target::solution(ex)));
+            for answer in wrong::of(course, ex) {
+                let problem =
+                    wrong_problem(ex, &answer).or_else(|| tests_differ(course, ex, &answer.file));
+                match problem {
+                    Some(problem) => {
+                        records.push(problem_record(ex, Kind::Wrong, &answer.file, problem))
+                    }
+                    None => targets.push((Kind::Wrong, Target::wrong(ex, &answer))),
+                }
+            }
         } else {
             targets.push((Kind::Exercise, Target::exercise(ex)));
         }
@@ -102,7 +107,8 @@ pub fn run(course: &Course, opts: &Options) -> Result<bool> {
     let mut to_check: Vec<usize> = Vec::new();
     let mut cached: Vec<usize> = Vec::new();
     for (i, (kind, t)) in targets.iter().enumerate() {
-        if opts.use_cache && *kind != Kind::Unsolved && cache.is_fresh_pass(t, keys[i].as_deref()) {
+        let cacheable = matches!(kind, Kind::Exercise | Kind::Solution);
+        if opts.use_cache && cacheable && cache.is_fresh_pass(t, keys[i].as_deref()) {
             cached.push(i);
         } else {
             to_check.push(i);
@@ -154,7 +160,7 @@ pub fn run(course: &Course, opts: &Options) -> Result<bool> {
     }
     for (j, outcome) in outcomes.iter().enumerate() {
         let (kind, t) = &targets[to_check[j]];
-        if *kind != Kind::Unsolved {
+        if matches!(kind, Kind::Exercise | Kind::Solution) {
             cache.record(t, keys[to_check[j]].clone(), outcome.passed());
         }
         records.push(record(*kind, t, Some(outcome)));
@@ -167,9 +173,10 @@ pub fn run(course: &Course, opts: &Options) -> Result<bool> {
             .position(|e| e.name == r.name)
             .unwrap_or(usize::MAX)
     };
-    records.sort_by_key(|r| (order(r), r.kind as u8));
+    records
+        .sort_by(|a, b| (order(a), a.kind as u8, &a.file).cmp(&(order(b), b.kind as u8, &b.file)));
 
-    if !opts.solutions {
+    if !opts.solutions && opts.names.is_empty() {
         let store = Store::new(&course.root);
         store.update(|p| {
             for r in &records {
@@ -242,6 +249,9 @@ fn print_text(course: &Course, report: &Report, solutions: bool) {
                 ""
             }
         );
+        if solutions && course.root.join(wrong::FOLDER).is_dir() {
+            println!("{}", corpus_summary(report));
+        }
         if !solutions && let Some(msg) = &course.final_message {
             println!("\n{}", msg.trim());
         }
@@ -259,9 +269,51 @@ fn print_text(course: &Course, report: &Report, solutions: bool) {
     }
 }
 
+/// How many known wrong answers the checked exercises reject, and which exercises have none.
+fn corpus_summary(report: &Report) -> String {
+    let mut rejected: Vec<(&str, usize)> = Vec::new();
+    for r in &report.checks {
+        if rejected.last().is_none_or(|(n, _)| *n != r.name) {
+            rejected.push((&r.name, 0));
+        }
+        if r.kind == Kind::Wrong
+            && r.ok
+            && let Some(last) = rejected.last_mut()
+        {
+            last.1 += 1;
+        }
+    }
+    let total: usize = rejected.iter().map(|(_, n)| n).sum();
+    let without: Vec<&str> = rejected
+        .iter()
+        .filter(|(_, n)| *n == 0)
+        .map(|(name, _)| *name)
+        .collect();
+    let mut line = format!(
+        "Wrong answers: {total} known wrong answers rejected, in {} of {} exercises.",
+        rejected.len() - without.len(),
+        rejected.len()
+    );
+    if !without.is_empty() {
+        let shown: Vec<&str> = without.iter().take(8).copied().collect();
+        let more = without.len() - shown.len();
+        line.push_str(&format!(
+            " None kept yet for: {}{}.",
+            shown.join(", "),
+            if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            }
+        ));
+    }
+    line
+}
+
 fn expected(kind: Kind, outcome: &Outcome) -> bool {
     match kind {
         Kind::Unsolved => !outcome.passed() && !outcome.timed_out,
+        Kind::Wrong => outcome.failed == Some(Step::Test) && !outcome.timed_out,
         Kind::Exercise | Kind::Solution => outcome.passed(),
     }
 }
@@ -270,6 +322,7 @@ fn label(kind: Kind, t: &Target) -> String {
     match kind {
         Kind::Unsolved => format!("{} (as shipped must fail)", t.exercise.name),
         Kind::Solution => format!("{} (solution)", t.exercise.name),
+        Kind::Wrong => format!("{} (wrong answer {})", t.exercise.name, mistake(t)),
         Kind::Exercise => t.exercise.name.clone(),
     }
 }
@@ -281,6 +334,12 @@ fn detail(kind: Kind, outcome: &Outcome) -> String {
         }
         (Kind::Unsolved, Some(step)) => format!("fails at {}", step.label()),
         (Kind::Unsolved, None) => "passes without being solved".to_string(),
+        (Kind::Wrong, Some(Step::Test)) if outcome.timed_out => {
+            format!("hangs past {} s: it must fail fast", wrong::LIMIT.as_secs())
+        }
+        (Kind::Wrong, Some(Step::Test)) => "rejected by the tests".to_string(),
+        (Kind::Wrong, Some(step)) => format!("fails at {}, not at test", step.label()),
+        (Kind::Wrong, None) => "PASSES: the tests do not reject it".to_string(),
         (_, Some(step)) => format!("{} failed", step.label()),
         (_, None) => String::new(),
     }
@@ -314,6 +373,7 @@ fn record(kind: Kind, t: &Target, outcome: Option<&Outcome>) -> Record {
             "fails as shipped at the {} step",
             outcome.failed.map_or("?", |s| s.label())
         ),
+        Kind::Wrong => wrong_message(t, outcome),
         _ if outcome.passed() => "passed".to_string(),
         _ => format!(
             "failed at the {} step",
@@ -321,7 +381,7 @@ fn record(kind: Kind, t: &Target, outcome: Option<&Outcome>) -> Record {
         ),
     };
     let mut annotations = outcome.annotations.clone();
-    if kind == Kind::Unsolved && !ok {
+    if matches!(kind, Kind::Unsolved | Kind::Wrong) && !ok {
         annotations = vec![Annotation {
             file: file.clone(),
             line: 1,
@@ -347,30 +407,101 @@ fn record(kind: Kind, t: &Target, outcome: Option<&Outcome>) -> Record {
     }
 }
 
-/// The tests a solution is proven against must be the learner's: everything from the first
-/// `#[cfg(test)]` line to the end of the file must match.
-fn tests_differ(course: &Course, ex: &crate::course::Exercise) -> Option<String> {
-    let read = |p: &std::path::Path| fs::read_to_string(course.root.join(p)).unwrap_or_default();
+/// The tests a solution (or a wrong answer) is proven against must be the learner's: everything
+/// from the first `#[cfg(test)]` line to the end of the file must match.
+fn tests_differ(course: &Course, ex: &Exercise, other: &Path) -> Option<String> {
+    let read = |p: &Path| fs::read_to_string(course.root.join(p)).unwrap_or_default();
     let tail = |text: &str| {
         text.lines()
             .skip_while(|l| l.trim() != "#[cfg(test)]")
             .collect::<Vec<_>>()
             .join("\n")
     };
-    let (ex_tests, sol_tests) = (tail(&read(&ex.path())), tail(&read(&ex.solution_path())));
-    (ex_tests != sol_tests).then(|| {
+    let (ex_tests, other_tests) = (tail(&read(&ex.path())), tail(&read(other)));
+    (ex_tests != other_tests).then(|| {
         let line = ex_tests
             .lines()
-            .zip(sol_tests.lines())
+            .zip(other_tests.lines())
             .position(|(a, b)| a != b)
-            .unwrap_or(ex_tests.lines().count().min(sol_tests.lines().count()));
+            .unwrap_or(ex_tests.lines().count().min(other_tests.lines().count()));
         format!(
-            "the tests in {} differ from those in {} (from the #[cfg(test)] line on, line {} of that section): a solution must be proven against the learner's tests",
-            ex.solution_path().display(),
+            "the tests in {} differ from those in {} (from the #[cfg(test)] line on, line {} of that section): it must be checked against the learner's tests",
+            other.display(),
             ex.path().display(),
             line + 1
         )
     })
+}
+
+/// The exercises `names` selects, in course order; all of them when `names` is empty.
+fn select<'c>(course: &'c Course, names: &[String]) -> Result<Vec<&'c Exercise>> {
+    if names.is_empty() {
+        return Ok(course.exercises.iter().collect());
+    }
+    let mut picked = Vec::new();
+    for name in names {
+        picked.push(course.find(name)?);
+    }
+    picked.sort_unstable();
+    picked.dedup();
+    Ok(picked.into_iter().map(|i| &course.exercises[i]).collect())
+}
+
+/// A check that failed before anything was built.
+fn problem_record(ex: &Exercise, kind: Kind, file: &Path, problem: String) -> Record {
+    let file = file.display().to_string();
+    Record {
+        name: ex.name.clone(),
+        kind,
+        file: file.clone(),
+        ok: false,
+        passed: false,
+        cached: false,
+        failed_step: None,
+        message: problem.clone(),
+        output: String::new(),
+        annotations: vec![Annotation {
+            file,
+            line: 1,
+            message: problem,
+        }],
+    }
+}
+
+/// What makes a corpus file uncheckable before it is built.
+fn wrong_problem(ex: &Exercise, answer: &wrong::WrongAnswer) -> Option<String> {
+    if let Some(why) = wrong::invalid_mistake(&answer.mistake) {
+        return Some(format!("{}: {why}", answer.file.display()));
+    }
+    (ex.mode != Mode::Test).then(|| {
+        format!(
+            "{}: wrong answers are checked only for exercises in test mode",
+            answer.file.display()
+        )
+    })
+}
+
+fn mistake(t: &Target) -> String {
+    t.file
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+fn wrong_message(t: &Target, outcome: &Outcome) -> String {
+    let m = mistake(t);
+    match outcome.failed {
+        Some(Step::Test) if outcome.timed_out => format!(
+            "the wrong answer `{m}` is only stopped by the {} s limit: the tests must reject it quickly",
+            wrong::LIMIT.as_secs()
+        ),
+        Some(Step::Test) => format!("the wrong answer `{m}` is rejected by the tests"),
+        Some(step) => format!(
+            "the wrong answer `{m}` fails at the {} step: it must compile and fail a test",
+            step.label()
+        ),
+        None => format!("the wrong answer `{m}` passes every test: the tests do not reject it"),
+    }
 }
 
 fn gha_escape(s: &str) -> String {

@@ -381,3 +381,82 @@ fn github_actions_gets_error_annotations() {
         "{t}"
     );
 }
+
+#[test]
+fn verify_solutions_proves_each_wrong_answer_is_rejected_fast() {
+    let c = fixture("author", "wrong");
+    let dir = c.join("wrong/ch/good");
+    let solution = fs::read_to_string(c.join("solutions/ch/good.rs")).unwrap();
+    let variant = |body: &str| solution.replace("    n * 2", body);
+    // Right for the one value the test tries: the tests do not reject it.
+    fs::write(dir.join("adds_four.rs"), variant("    n + 4")).unwrap();
+    // Caught only by the time limit, not by a test.
+    fs::write(dir.join("spins.rs"), variant("    loop {}")).unwrap();
+    // A compile error is not a wrong answer the tests reject.
+    fs::write(dir.join("typo.rs"), variant("    n * two")).unwrap();
+    // Tests of its own prove nothing about the exercise's.
+    fs::write(
+        dir.join("own_tests.rs"),
+        variant("    n + 1").replace("double(4), 8", "double(4), 5"),
+    )
+    .unwrap();
+    let out = asyncling(&c, &["verify", "--solutions", "good", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let wrong: Vec<(String, bool, String)> = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["kind"] == "wrong")
+        .map(|c| {
+            (
+                c["file"]
+                    .as_str()
+                    .unwrap()
+                    .rsplit('/')
+                    .next()
+                    .unwrap()
+                    .into(),
+                c["ok"].as_bool().unwrap(),
+                c["message"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    let find = |f: &str| {
+        wrong
+            .iter()
+            .find(|w| w.0 == f)
+            .unwrap_or_else(|| panic!("{f} missing: {wrong:?}"))
+    };
+    assert!(find("adds_one.rs").1, "{wrong:?}");
+    assert!(!find("adds_four.rs").1 && find("adds_four.rs").2.contains("passes every test"));
+    assert!(!find("spins.rs").1 && find("spins.rs").2.contains("2 s limit"));
+    assert!(!find("typo.rs").1 && find("typo.rs").2.contains("build step"));
+    assert!(!find("own_tests.rs").1 && find("own_tests.rs").2.contains("differ"));
+    // Only the exercise named was checked.
+    assert!(
+        report["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["name"] == "good"),
+        "{report}"
+    );
+}
+
+#[test]
+fn a_rustlings_layout_course_may_fill_in_tests_in_its_solutions() {
+    let c = fixture("author", "own-tests");
+    let info = fs::read_to_string(c.join("info.toml")).unwrap();
+    fs::write(
+        c.join("info.toml"),
+        info.replace("identical_solution_tests = true\n", ""),
+    )
+    .unwrap();
+    let out = asyncling(
+        &c,
+        &["verify", "--solutions", "drifted_tests", "--format", "json"],
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["ok"], true, "{}", text(&out));
+}

@@ -3,11 +3,13 @@
 // pinning3's `CountPolls` demanded `F: Unpin`. Real combinators cannot: most futures they wrap
 // are async blocks. The way out is *pin projection*: from `Pin<&mut Self>`, hand out a
 // `Pin<&mut F>` to the inner future (it is pinned because the wrapper is) and a plain `&mut` to
-// the counter (nothing depends on its address). That needs `unsafe`, and a promise you keep:
-// the inner future is never moved out of the wrapper, never handed out as a plain `&mut F`.
+// the counter (nothing depends on its address). That needs `unsafe`, and `unsafe` is only sound
+// under conditions that you must check and state (the chapter README lists them).
 //
-// Write `Counted::poll` without an `Unpin` bound. Libraries such as `pin-project` generate this
-// code for you; writing it once by hand shows what they check.
+// Write `Counted::poll` without an `Unpin` bound. Above each `unsafe` block, write a `// SAFETY:`
+// comment that states why it is sound *here*: which conditions it relies on and what in this
+// file makes them hold. Libraries such as `pin-project` generate this code for you; writing it
+// once by hand shows what they check.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -29,12 +31,9 @@ impl<F: Future> Future for Counted<F> {
     type Output = (F::Output, usize);
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        // TODO: project the pin.
-        //   - `unsafe { self.get_unchecked_mut() }` gives `&mut Counted<F>`; write a SAFETY
-        //     comment saying why that is sound here.
-        //   - count the poll through it;
-        //   - `unsafe { Pin::new_unchecked(&mut this.inner) }` re-pins the inner future;
-        //     poll it with `cx`, and on `Ready(output)` return `Ready((output, polls))`.
+        // TODO: project the pin: reach `polls` as a plain `&mut` and count this poll; reach
+        // `inner` as a `Pin<&mut F>` and poll it with `cx`; on `Ready(output)` return
+        // `Ready((output, polls))`. Each `unsafe` block gets a `// SAFETY:` comment.
         todo!()
     }
 }

@@ -17,7 +17,7 @@ enum ReadOutcome {
     Data(usize),
     /// Nothing to read yet; the connection is fine.
     NotYet,
-    /// The peer closed the connection (a read of 0 bytes).
+    /// The peer closed its sending half (a read of 0 bytes): no more data will come.
     Closed,
 }
 
@@ -29,7 +29,7 @@ fn prepare(stream: &TcpStream) -> io::Result<()> {
 
 /// One non-blocking read into `buf`.
 fn try_read(stream: &mut TcpStream, buf: &mut [u8]) -> io::Result<ReadOutcome> {
-    // TODO: read once. 0 bytes: the peer closed. n bytes: data. An error of kind
+    // TODO: read once. 0 bytes: the peer closed its side. n bytes: data. An error of kind
     // `WouldBlock` (or `Interrupted`): not yet. Any other error is a real error.
     todo!()
 }

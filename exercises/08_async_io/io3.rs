@@ -13,7 +13,7 @@ use std::io::{self, Read};
 use mio::net::TcpStream;
 
 /// Called on a readable event: appends everything `stream` has right now to `out`. Returns
-/// `Ok(true)` when the peer has closed the connection.
+/// `Ok(true)` when the peer has closed its sending half (no more data will come).
 fn on_readable(stream: &mut TcpStream, out: &mut Vec<u8>) -> io::Result<bool> {
     let mut buf = [0u8; 1024];
     // TODO: this reads once per event. Loop until the socket says `WouldBlock` (then return

@@ -1,10 +1,10 @@
 // reactor2: registrations end
 //
-// A socket that is closed must leave the reactor: its entry in mio (or the same socket can never
-// be registered again, and the OS keeps watching it) and its waker in the map (or the map grows
-// with every connection and holds tasks alive). And because events are collected in a batch
-// before they are dispatched, an event can arrive for a token that was deregistered a moment
-// ago: that event must be ignored, not crash the reactor.
+// A socket that is done must leave the reactor: its entry in mio (or the same socket cannot be
+// registered again, and the OS keeps reporting its events until it is closed) and its waker in
+// the map (or the map grows with every connection and holds tasks alive). And because events
+// are collected in a batch before they are dispatched, an event can arrive for a token that was
+// deregistered a moment ago: that event must be ignored, not crash the reactor.
 //
 // Implement `deregister`, and fix `wake` so that a token with no entry is a no-op.
 

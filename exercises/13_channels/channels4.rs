@@ -9,6 +9,12 @@
 //      │  Pending, waker queued     │ frees a slot, wakes one queued sender
 //      └────────────◄───────────────┘
 //
+// This list of blocked senders has two known flaws (the README explains them): a blocked
+// `send` that is dropped leaves its waker behind, so a `recv` can wake a task that is gone while
+// a live sender keeps waiting; and a blocked `send` polled again queues a second copy of its
+// waker. Real channels give each waiting future its own entry, updated on re-poll and removed
+// on drop.
+//
 // Write `poll_send` and `poll_recv`. Do not change the tests.
 
 use std::collections::VecDeque;

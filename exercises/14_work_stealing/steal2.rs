@@ -10,7 +10,11 @@
 //                          │   ▲                    next_job: local first, then injector
 //                          └───┴──── worker B: local [..]
 //
-// A worker looks at its own queue first and at the injector only when the local queue is empty.
+// Here a worker looks at its own queue first and at the injector only when the local queue is
+// empty. That is a simplification: a worker whose jobs keep spawning jobs would never reach the
+// injector, and a job pushed from outside would starve. Real runtimes also look at the injector
+// *first* every N-th job (tokio tunes N between 2 and 127; the reference runtime uses 61), so
+// the injector is never starved; the chapter README explains it.
 // Write `Worker::spawn` and `Worker::next_job`. Do not change the tests.
 
 use std::collections::VecDeque;

@@ -2,12 +2,12 @@
 //
 // Under `AsyncRead`, tokio's sockets expose readiness directly. `stream.readable().await`
 // waits until the reactor has said "this socket may be readable"; `stream.try_read(buf)` then
-// does one non-blocking read. Readiness is only a hint: it is cached until a read reports
-// `WouldBlock`, so `readable()` can return while there is nothing to read. Then `try_read`
+// does one non-blocking read. Readiness is only a hint: for `try_read` it is cached until a
+// read reports `WouldBlock`, so `readable()` can return while there is nothing to read. Then `try_read`
 // fails with `io::ErrorKind::WouldBlock`, which means "wait again", not "the read failed".
 //
 // Write `read_some`: wait for readiness, try the read, and loop back to waiting on `WouldBlock`.
-// Return the number of bytes read (0 means the peer closed the connection); return any other
+// Return the number of bytes read (0 means the peer closed its sending half); return any other
 // error as it is. Use only `readable` and `try_read` (the stream is shared, `&TcpStream`).
 
 use std::io;

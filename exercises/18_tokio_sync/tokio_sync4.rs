@@ -1,10 +1,17 @@
 // tokio_sync4: an async lock built from Notify and an atomic
 //
-// This is how `tokio::sync::Mutex` works at heart. The lock is one `AtomicBool`: `false` is free,
-// `true` is held. Taking it is a `compare_exchange(false, true, ..)`, which succeeds for exactly
+// The simplest async lock that waits instead of spinning. The lock is one `AtomicBool`: `false`
+// is free, `true` is held. Taking it is a `compare_exchange(false, true, ..)`, which succeeds for exactly
 // one task. A task that loses waits on a `Notify`; the guard's `Drop` frees the lock and wakes one
 // waiter. Use `notify_one`: if the waiter has not started waiting yet, it leaves a permit, so the
 // wake-up cannot fall into the gap between a failed `compare_exchange` and `notified().await`.
+//
+// It is not how `tokio::sync::Mutex` works. Tokio's lock is a semaphore with one permit and a
+// FIFO queue of waiters: a release hands the permit straight to the first waiter, so locks are
+// granted in the order they were asked for. Here a woken waiter must still win the
+// `compare_exchange`, and a task that has just arrived can take the lock first (barging); under
+// steady contention one waiter can lose every time. That is acceptable for this exercise, not
+// for a general-purpose mutex.
 //
 // Write `lock` and the guard's `Drop`. A task that cannot take the lock must wait (return
 // `Pending`) and not wake itself: no spinning, no `yield_now` loop.

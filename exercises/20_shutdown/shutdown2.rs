@@ -9,8 +9,10 @@
 //   the request ends) counts it out again, and the last one out wakes anyone draining;
 // - `drain(deadline)` returns `true` as soon as nothing is in flight (at once if nothing is), or
 //   `false` when the deadline passes first (`tokio::time::timeout`).
-// The Notified future must exist before you check the count: create it, `enable()` it, then
-// check, then await it. Otherwise the last request could finish between your check and your wait.
+// The Notified future must exist before you check the count: create it, then check, then await
+// it. Otherwise the last request could finish between your check and your wait. A `Notified`
+// hears `notify_waiters` from the moment it is created; `enable()` matters for `notify_one`
+// (which only sees a future once it is polled or enabled), and does no harm here.
 
 use std::pin::pin;
 use std::sync::Arc;

@@ -8,8 +8,10 @@
 // `current_thread` runtime and ties up a worker on the others).
 //
 // The fix is to stay async all the way: a function that needs the result of a future becomes
-// `async` itself and `.await`s it. Closures cannot `.await`, so an iterator chain that called
-// the sync helper becomes a `for` loop.
+// `async` itself and `.await`s it. The body of an ordinary closure `|name| ...` is not async, so
+// it cannot `.await`. An async closure `async |name| ...` (stable since Rust 1.85) can, but then
+// `Iterator::map` produces futures, not sizes, and something must still await each of them: here
+// the plain answer is a `for` loop that awaits one name at a time.
 //
 // Fix `total_size` so it no longer needs `size_of_blocking`, then delete that helper. Do not
 // change the tests.
@@ -30,7 +32,7 @@ fn size_of_blocking(name: &str) -> u64 {
 
 /// The total size of every named item.
 async fn total_size(names: &[&str]) -> u64 {
-    // TODO: await `fetch_size` for each name instead (a `for` loop: closures cannot await).
+    // TODO: await `fetch_size` for each name instead (a `for` loop: `map`'s closure is not async).
     names.iter().map(|name| size_of_blocking(name)).sum()
 }
 

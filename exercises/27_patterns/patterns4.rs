@@ -34,8 +34,9 @@ where
 {
     // TODO: loop: count a start and run `start_worker()` with tokio::spawn, awaiting its handle.
     // Ok means the worker finished: return Finished. Err means it crashed: drop the restart
-    // times (a VecDeque<Instant>) at least `window` old; if `max_restarts` remain, give up;
-    // otherwise record this restart's time and go round again.
+    // times (a VecDeque<Instant>) at least `window` old; if `max_restarts` restart times are
+    // still in the window (the limit is used up), give up; otherwise record this restart's time
+    // and go round again.
     todo!()
 }
 

@@ -10,6 +10,10 @@
 //   moment the request starts (after it got its permit: time spent queueing for a permit is not
 //   the server's latency) to the moment it ends — and counts failed requests as errors
 //   (no latency for those). Use `tokio::time::Instant`, so tests can run on paused time.
+//
+// What this measures is service time under a fixed concurrency, not the latency of users who
+// arrive at a steady rate: when the server stalls, this tester stalls with it and sends the
+// delayed requests later, so they look fast (coordinated omission; see the README).
 
 use std::future::Future;
 use std::io;

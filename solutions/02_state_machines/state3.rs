@@ -1,15 +1,17 @@
 // state3: what a future holds across an await makes it big
 //
-// The enum the compiler builds for an `async fn` stores every local variable that is still in
-// scope at an `.await`, because the function may be suspended there and resumed later. The
-// future is as large as the biggest set of such variables. Futures are moved into tasks, boxed,
-// and nested inside other futures, so a 4 KiB buffer kept alive across an await makes every one
-// of those 4 KiB larger.
+// The enum the compiler builds for an `async fn` stores the locals it may still need when it
+// resumes from an `.await`: those used after it, those with drop glue that are dropped at the
+// end of their scope, and those that have been borrowed and are still in scope (the compiler
+// does not prove that a borrow has ended, so it keeps a borrowed local until its scope ends).
+// The future is as large as the biggest set of such locals. Futures are moved into tasks,
+// boxed, and nested inside other futures, so a 4 KiB buffer kept across an await makes every
+// one of those 4 KiB larger.
 //
-// `checksum_later` fills a buffer, sums it, then waits for its turn before answering. The
-// buffer is no longer needed after the sum, but it is still in scope at the `.await`. Make the
-// future small (the test wants it under 64 bytes) without changing what it returns and
-// without removing the `.await`.
+// `checksum_later` fills a buffer through `iter_mut`, sums it through `iter`, then waits for
+// its turn before answering. The buffer is not used after the sum, but it was borrowed and is
+// still in scope at the `.await`, so it is kept. Make the future small (the test wants it under
+// 64 bytes) without changing what it returns and without removing the `.await`.
 
 use std::future::Future;
 use std::pin::Pin;

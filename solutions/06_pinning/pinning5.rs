@@ -3,11 +3,13 @@
 // pinning3's `CountPolls` demanded `F: Unpin`. Real combinators cannot: most futures they wrap
 // are async blocks. The way out is *pin projection*: from `Pin<&mut Self>`, hand out a
 // `Pin<&mut F>` to the inner future (it is pinned because the wrapper is) and a plain `&mut` to
-// the counter (nothing depends on its address). That needs `unsafe`, and a promise you keep:
-// the inner future is never moved out of the wrapper, never handed out as a plain `&mut F`.
+// the counter (nothing depends on its address). That needs `unsafe`, and `unsafe` is only sound
+// under conditions that you must check and state (the chapter README lists them).
 //
-// Write `Counted::poll` without an `Unpin` bound. Libraries such as `pin-project` generate this
-// code for you; writing it once by hand shows what they check.
+// Write `Counted::poll` without an `Unpin` bound. Above each `unsafe` block, write a `// SAFETY:`
+// comment that states why it is sound *here*: which conditions it relies on and what in this
+// file makes them hold. Libraries such as `pin-project` generate this code for you; writing it
+// once by hand shows what they check.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -29,13 +31,16 @@ impl<F: Future> Future for Counted<F> {
     type Output = (F::Output, usize);
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        // SAFETY: `this` is only used to reach the fields below; `inner` is never moved out of
-        // `this`, and `Counted` implements neither `Drop` nor `Unpin` by hand, so it stays
-        // where `self` pinned it.
+        // SAFETY: the `&mut Counted<F>` never lets `inner` move: below it is only used to bump
+        // `polls` and to re-pin `inner` in place; nothing swaps, replaces, takes or returns
+        // `inner`, and no method of `Counted` hands out a plain `&mut F`.
         let this = unsafe { self.get_unchecked_mut() };
-        // `polls` is an ordinary field: a plain `&mut` to it is fine.
+        // `polls` is not structurally pinned (nothing depends on its address): a plain `&mut`.
         this.polls += 1;
-        // SAFETY: `inner` lives inside the pinned `Counted`, so it is pinned too.
+        // SAFETY: `inner` is structurally pinned, and `Counted` keeps the rules for that:
+        // it is `Unpin` only when `F: Unpin` (the automatic impl; there is no hand-written one),
+        // it has no `Drop` impl that could move `inner` out, it is not `#[repr(packed)]`, and
+        // (see above) `inner` is never moved while the `Counted` is pinned.
         let inner = unsafe { Pin::new_unchecked(&mut this.inner) };
         match inner.poll(cx) {
             Poll::Ready(output) => Poll::Ready((output, this.polls)),

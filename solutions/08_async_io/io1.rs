@@ -17,7 +17,7 @@ enum ReadOutcome {
     Data(usize),
     /// Nothing to read yet; the connection is fine.
     NotYet,
-    /// The peer closed the connection (a read of 0 bytes).
+    /// The peer closed its sending half (a read of 0 bytes): no more data will come.
     Closed,
 }
 

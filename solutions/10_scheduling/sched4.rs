@@ -9,6 +9,11 @@
 //            unless the output is already there: record "aborted"
 //            wake the waker stored by whoever awaits the handle
 //
+// This executor runs on one thread and `abort` is never called while the task is being polled,
+// so `abort` can drop the future on the spot. Tokio's abort sets a "cancelled" bit and schedules
+// the task instead, because the task may be in the middle of a poll on another thread; the
+// worker that picks it up drops the future without polling it.
+//
 // Implement `JoinHandle::abort`. Abort is called from outside the task, never from inside it.
 
 use std::collections::VecDeque;

@@ -3,7 +3,8 @@
 // A `tokio::sync::watch` channel holds one value: the latest. The sender replaces it; every
 // receiver can read it (`borrow`) and wait until it changes (`changed().await`). A receiver that
 // was busy while the value changed twice sees only the newest, which is what configuration wants.
-// `changed()` returns `Err` once the sender is gone: nothing will ever change again.
+// `changed()` returns `Err` once the sender is gone and the latest value has been seen: nothing
+// will ever change again.
 //
 // Write `reporter`. It sends `render(current config)` to `out` once at the start, then once after
 // every change. It returns when the configuration sender is dropped, or when `out` is closed.

@@ -7,8 +7,12 @@
 //
 // Write `cancel`, `is_cancelled` and `cancelled`. `cancelled().await` finishes once the token is
 // cancelled — also when that happened long before anyone started waiting. That is the trap:
-// `changed()` waits for the *next* change, and a fresh receiver counts the current value as seen.
-// `watch::Receiver::wait_for` checks the current value first.
+// `changed()` waits for a value newer than the last one *this receiver* has marked as seen.
+// A receiver from `Sender::subscribe()` starts with the current value marked as seen, so after a
+// cancel its `changed()` waits for a second change that never comes. `Receiver::clone()` copies
+// the original's seen version instead, so `self.receiver.clone().changed()` only works while no
+// receiver has marked the cancel as seen: it depends on bookkeeping, not on the value.
+// `watch::Receiver::wait_for` checks the current value first, whatever has been seen.
 
 use std::sync::Arc;
 use tokio::sync::watch;

@@ -10,7 +10,10 @@
 //     `Handle::current()`. Plain threads have no runtime of their own, so they cannot call
 //     `Handle::current()` (it panics there); they use the handle saved here.
 //   - `get`/`set` run on plain threads: `self.handle.block_on(async { .. })` sends a request and
-//     awaits the reply, blocking only the calling thread.
+//     awaits the reply, blocking only the calling thread. The store task runs on the runtime's
+//     workers (the tests use a multi_thread runtime). On a current_thread runtime,
+//     `Handle::block_on` would run no tasks and drive no timers or I/O itself: it would only work
+//     while another thread is inside that runtime's `Runtime::block_on`.
 //
 //     plain thread --block_on--> send Request{reply: oneshot} --> store task (on the runtime)
 //                  <------------- reply over the oneshot <--------'
