@@ -123,8 +123,17 @@ pub fn run(course: &Course, color: bool) -> Result<bool> {
         );
     }
     let store = Store::new(&course.root);
-    let progress = store.load()?;
-    let warning = store.take_notices();
+    // Unreadable progress does not stop watch: it starts from the beginning and says why.
+    let (progress, unreadable) = match store.load() {
+        Ok(p) => (p, None),
+        Err(e) => (
+            Progress::default(),
+            Some(format!(
+                "Progress cannot be read ({e:#}); starting from the first exercise."
+            )),
+        ),
+    };
+    let warning: Vec<String> = store.take_notices().into_iter().chain(unreadable).collect();
     let (tx, rx) = mpsc::channel();
     let exercises_dir = course
         .root
@@ -373,7 +382,6 @@ impl Watch<'_> {
                 return Ok(true);
             }
             self.stop_check_all();
-            self.messages = vec!["Checking every exercise was stopped.".to_string()];
         }
         match k.code {
             KeyCode::Char('q') => return Ok(false),
@@ -678,6 +686,8 @@ impl Watch<'_> {
             if let Mode::CheckingAll { .. } = self.mode {
                 self.mode = Mode::Main;
             }
+            self.messages
+                .push("Checking every exercise was stopped.".to_string());
         }
     }
 

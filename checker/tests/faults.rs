@@ -730,6 +730,62 @@ fn check_all_then_q_stops_the_build_and_the_tests() {
 }
 
 #[test]
+fn a_save_during_check_all_stops_it_before_checking_the_save() {
+    let c = common::fixture("faults", "watch-c-save");
+    seed_state(&c, "fine", &[]);
+    let t = Tmux::start("c-save", &c, "");
+    t.wait_for("fine is done");
+    t.keys("c");
+    // Check-all runs the spinning test (600 s deadline): only stopping check-all ends it.
+    let spinner = read_pid(&c.join("long_spin.pid"));
+    let file = c.join("exercises/ch/fine.rs");
+    let learner = fs::read_to_string(&file).unwrap().replace("42\n}", "41\n}");
+    fs::write(&file, &learner).unwrap();
+    let screen = t.wait_for("failed at the test step");
+    assert!(
+        screen.contains("Checking every exercise was stopped"),
+        "{screen}"
+    );
+    assert!(screen.contains("asyncling · fine"), "{screen}");
+    let start = Instant::now();
+    while alive(spinner) {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "check-all's test still runs"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    t.keys("q");
+    t.wait_for("EXITED:0");
+    t.kill();
+    assert_eq!(fs::read_to_string(&file).unwrap(), learner);
+    assert_nothing_left(&c, &[spinner]);
+}
+
+#[test]
+fn sigkill_to_run_still_takes_the_test_down() {
+    let c = common::fixture("faults", "run-kill");
+    seed_state(&c, "long_spin", &["fine"]);
+    let before = learner_view(&c);
+    let child = asyncling_cmd(&c, &["run", "long_spin"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let checker = child.id() as i32;
+    let spinner = read_pid(&c.join("long_spin.pid"));
+    send(checker, libc::SIGKILL);
+    let out = finish(child);
+    assert_eq!(
+        std::os::unix::process::ExitStatusExt::signal(&out.status),
+        Some(libc::SIGKILL)
+    );
+    // The parent-death signal: the test binary dies with the checker.
+    assert_nothing_left(&c, &[spinner]);
+    assert_eq!(learner_view(&c), before);
+}
+
+#[test]
 fn keys_typed_before_watch_starts_are_discarded() {
     let c = common::fixture("faults", "watch-typeahead");
     seed_state(&c, "fine", &[]);
