@@ -377,9 +377,12 @@ impl Checker {
                 ending => Outcome {
                     failed: Some(Step::Run),
                     output,
-                    notes: vec![format!(
-                        "The program ended with {ending:?}; it must exit with 0."
-                    )],
+                    notes: match ending {
+                        Ending::Signaled(sig) => vec![hang::killed_note(sig, run.usage)],
+                        _ => vec![format!(
+                            "The program ended with {ending:?}; it must exit with 0."
+                        )],
+                    },
                     annotations: vec![first_line(t, "the program failed")],
                     timed_out: false,
                 },
