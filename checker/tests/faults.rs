@@ -414,7 +414,7 @@ fn any_unicode_name_is_answered_without_a_panic() {
         if real.contains(&name.as_str()) {
             continue;
         }
-        let command = ["run", "hint", "reset"][i % 3];
+        let command = ["run", "hint", "reset", "verify"][i % 4];
         let out = asyncling(&c, &[command, "--", name]);
         let t = text(&out);
         assert_eq!(out.status.code(), Some(2), "{command} {name:?}: {t}");
