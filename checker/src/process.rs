@@ -433,6 +433,33 @@ mod tests {
     }
 
     #[test]
+    fn an_escapee_holding_the_output_open_is_stopped_and_named() {
+        become_subreaper();
+        let started = Instant::now();
+        let f = run(
+            sh("setsid sh -c 'exec sleep 300' & echo $! >&2"),
+            &opts(60_000),
+        )
+        .unwrap();
+        assert_eq!(f.ending, Ending::Exited(0));
+        let escapee: i32 = f.output.render().trim().parse().unwrap();
+        assert!(
+            f.strays
+                .iter()
+                .any(|s| s.ends_with(&format!("(pid {escapee})"))),
+            "{:?}",
+            f.strays
+        );
+        // Not held to the deadline by the open pipe.
+        assert!(started.elapsed() < Duration::from_secs(60));
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while alive(escapee) && Instant::now() < deadline {
+            thread::sleep(Duration::from_millis(5));
+        }
+        assert!(!alive(escapee), "the escapee {escapee} survived");
+    }
+
+    #[test]
     fn cancellation_stops_the_child() {
         let cancel = Arc::new(AtomicBool::new(true));
         let o = Options {
