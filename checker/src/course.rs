@@ -271,18 +271,8 @@ fn exercise(
     let dir = raw.dir.map(|d| {
         let dir_line = line_of(text, &d.span());
         let dir = d.into_inner();
-        let ok = !dir.is_empty()
-            && !dir.starts_with('.')
-            && dir
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-        if !ok {
-            problems.push((
-                dir_line,
-                format!(
-                    "dir `{dir}` of exercise `{name}` must be one folder name of [A-Za-z0-9_-]"
-                ),
-            ));
+        if let Some(why) = invalid_dir(&dir) {
+            problems.push((dir_line, format!("dir `{dir}` of exercise `{name}` {why}")));
         }
         dir
     });
@@ -370,7 +360,18 @@ fn exercise(
     (problems.len() == before).then_some(ex)
 }
 
-fn invalid_name(name: &str) -> Option<&'static str> {
+/// Why `dir` cannot be a chapter folder, if it cannot.
+pub fn invalid_dir(dir: &str) -> Option<&'static str> {
+    let ok = !dir.is_empty()
+        && !dir.starts_with('.')
+        && dir
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    (!ok).then_some("must be one folder name of [A-Za-z0-9_-]")
+}
+
+/// Why `name` cannot name an exercise, if it cannot.
+pub fn invalid_name(name: &str) -> Option<&'static str> {
     if name.is_empty() {
         Some("is empty")
     } else if name.len() > MAX_NAME_LEN {

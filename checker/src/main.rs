@@ -5,6 +5,7 @@ mod cargo;
 mod check;
 mod check_queue;
 mod course;
+mod dev;
 mod explain;
 mod hang;
 mod output_cap;
@@ -12,6 +13,7 @@ mod pass_cache;
 mod process;
 mod procfs;
 mod screen;
+mod select;
 mod shipped;
 mod signals;
 mod state;
@@ -47,6 +49,24 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
+enum DevCmd {
+    /// Scaffold an exercise: exercise and solution files, the chapter lesson when the chapter is
+    /// new, an info.toml entry after the chapter's last exercise, and the bins.
+    New {
+        name: String,
+        /// The chapter folder under exercises/ (for example 03_wakers).
+        #[arg(long, value_name = "DIR")]
+        chapter: String,
+    },
+    /// Write the exercise package's bin list (`[[bin]]`) from info.toml.
+    Update,
+    /// Print a GitHub Classroom autograding workflow: one graded step per chapter.
+    Classroom,
+    /// Fail when the exercise package's bin list (`[[bin]]`) does not match info.toml (for CI).
+    Check,
+}
+
+#[derive(Subcommand)]
 enum Cmd {
     /// Check the current exercise on every save (the default). Keys: n next, h hint, l list,
     /// c check all, x reset, r recheck, q quit.
@@ -74,10 +94,13 @@ enum Cmd {
     },
     /// Restore an exercise as shipped. Your version is saved to a backup file first.
     Reset { name: String },
+    /// Course authors: scaffold exercises and keep exercises/Cargo.toml in step with info.toml.
+    #[command(subcommand)]
+    Dev(DevCmd),
     /// Check every exercise in order, non-interactively (for CI). Exits 0 only when all pass.
     Verify {
-        /// Only these exercises (default: all). Progress is recorded only when all are checked.
-        names: Vec<String>,
+        #[command(flatten)]
+        selection: select::Selection,
         /// Course authors: prove every shipped exercise fails, every solution passes (with strict
         /// clippy, against the exercise's own tests), and every wrong answer kept in
         /// `wrong/<dir>/<name>/<mistake>.rs` fails a test within 2 s. Touches no learner file.
@@ -134,7 +157,7 @@ fn real_main(cli: Cli) -> Result<bool> {
         command,
         Cmd::Run { .. } | Cmd::Verify { .. }
     )));
-    if !solutions {
+    if !solutions && !matches!(command, Cmd::Dev(_)) {
         shipped::remember_all(&course)?;
     }
     match command {
@@ -150,21 +173,64 @@ fn real_main(cli: Cli) -> Result<bool> {
         Cmd::Hint { name, all } => hint(&course, name.as_deref(), all),
         Cmd::List { done, pending } => list(&course, done, pending),
         Cmd::Reset { name } => reset(&course, &name),
+        Cmd::Dev(dev) => dev_command(&course, dev),
         Cmd::Verify {
-            names,
+            selection,
             solutions,
             format,
             no_cache,
         } => verify::run(
             &course,
             &verify::Options {
-                names,
+                selection,
                 solutions,
                 format,
                 use_cache: !no_cache,
                 color,
             },
         ),
+    }
+}
+
+fn dev_command(course: &Course, cmd: DevCmd) -> Result<bool> {
+    match cmd {
+        DevCmd::New { name, chapter } => {
+            for file in dev::new(course, &name, &chapter)? {
+                println!("wrote {}", file.display());
+            }
+            println!(
+                "Next: write the exercise and its solution (tests identical from #[cfg(test)] on), \
+                 real hints in info.toml, three wrong answers in wrong/{chapter}/{name}/, then \
+                 `asyncling verify --solutions {name}`."
+            );
+            Ok(true)
+        }
+        DevCmd::Update => {
+            let changed = dev::update(course)?;
+            println!(
+                "{}",
+                if changed {
+                    "exercises/Cargo.toml: bins written from info.toml"
+                } else {
+                    "exercises/Cargo.toml: bins already match info.toml"
+                }
+            );
+            Ok(true)
+        }
+        DevCmd::Classroom => {
+            print!("{}", dev::classroom(course));
+            Ok(true)
+        }
+        DevCmd::Check => match dev::check(course)? {
+            None => {
+                println!("exercises/Cargo.toml: bins match info.toml");
+                Ok(true)
+            }
+            Some(problem) => {
+                eprintln!("{problem}");
+                Ok(false)
+            }
+        },
     }
 }
 

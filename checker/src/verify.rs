@@ -12,6 +12,7 @@ use serde::Serialize;
 use crate::check::{Annotation, Checker, Outcome, Step, Target};
 use crate::course::{Course, Exercise, Mode};
 use crate::pass_cache::PassCache;
+use crate::select::{self, Selection};
 use crate::state::Store;
 use crate::term;
 use crate::wrong;
@@ -23,8 +24,8 @@ pub enum Format {
 }
 
 pub struct Options {
-    /// Only these exercises (all when empty).
-    pub names: Vec<String>,
+    /// Which exercises to check.
+    pub selection: Selection,
     pub solutions: bool,
     pub format: Format,
     pub use_cache: bool,
@@ -72,7 +73,7 @@ struct Report {
 }
 
 pub fn run(course: &Course, opts: &Options) -> Result<bool> {
-    let selected = select(course, &opts.names)?;
+    let selected = select::exercises(course, &opts.selection)?;
     let mut records: Vec<Record> = Vec::new();
     let mut targets: Vec<(Kind, Target)> = Vec::new();
     for ex in selected {
@@ -176,7 +177,7 @@ pub fn run(course: &Course, opts: &Options) -> Result<bool> {
     records
         .sort_by(|a, b| (order(a), a.kind as u8, &a.file).cmp(&(order(b), b.kind as u8, &b.file)));
 
-    if !opts.solutions && opts.names.is_empty() {
+    if !opts.solutions {
         let store = Store::new(&course.root);
         store.update(|p| {
             for r in &records {
@@ -431,20 +432,6 @@ fn tests_differ(course: &Course, ex: &Exercise, other: &Path) -> Option<String> 
             line + 1
         )
     })
-}
-
-/// The exercises `names` selects, in course order; all of them when `names` is empty.
-fn select<'c>(course: &'c Course, names: &[String]) -> Result<Vec<&'c Exercise>> {
-    if names.is_empty() {
-        return Ok(course.exercises.iter().collect());
-    }
-    let mut picked = Vec::new();
-    for name in names {
-        picked.push(course.find(name)?);
-    }
-    picked.sort_unstable();
-    picked.dedup();
-    Ok(picked.into_iter().map(|i| &course.exercises[i]).collect())
 }
 
 /// A check that failed before anything was built.

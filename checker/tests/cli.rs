@@ -460,3 +460,143 @@ fn a_rustlings_layout_course_may_fill_in_tests_in_its_solutions() {
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["ok"], true, "{}", text(&out));
 }
+
+/// A course in this repository's layout (bins in exercises/Cargo.toml), files only.
+fn nested_course(tag: &str) -> PathBuf {
+    let c = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("fixtures")
+        .join(format!("nested-{tag}"));
+    let _ = fs::remove_dir_all(&c);
+    fs::create_dir_all(c.join("exercises/ch")).unwrap();
+    fs::create_dir_all(c.join("solutions/ch")).unwrap();
+    fs::write(
+        c.join("info.toml"),
+        "format_version = 1\n\n[[exercises]]\nname = \"a1\"\ndir = \"ch\"\nhint = \"h\"\n",
+    )
+    .unwrap();
+    fs::write(
+        c.join("exercises/Cargo.toml"),
+        "[package]\nname = \"nested\"\nedition = \"2021\"\n\n# ---- ch ----\n[[bin]]\n\
+         name = \"a1\"\npath = \"ch/a1.rs\"\n[[bin]]\nname = \"a1_sol\"\npath = \"../solutions/ch/a1.rs\"\n",
+    )
+    .unwrap();
+    for f in ["exercises/ch/a1.rs", "solutions/ch/a1.rs"] {
+        fs::write(c.join(f), "fn main() {}\n").unwrap();
+    }
+    c
+}
+
+#[test]
+fn dev_new_scaffolds_an_exercise_and_dev_check_guards_the_bins() {
+    let c = nested_course("dev");
+    let check = asyncling(&c, &["dev", "check"]);
+    assert_eq!(check.status.code(), Some(0), "{}", text(&check));
+
+    let new = asyncling(&c, &["dev", "new", "b1", "--chapter", "ch2"]);
+    assert_eq!(new.status.code(), Some(0), "{}", text(&new));
+    for f in [
+        "exercises/ch2/b1.rs",
+        "solutions/ch2/b1.rs",
+        "exercises/ch2/README.md",
+    ] {
+        assert!(c.join(f).is_file(), "{f} missing: {}", text(&new));
+    }
+    let manifest = fs::read_to_string(c.join("exercises/Cargo.toml")).unwrap();
+    assert!(
+        manifest.contains("# ---- ch2 ----\n[[bin]]\nname = \"b1\"\npath = \"ch2/b1.rs\""),
+        "{manifest}"
+    );
+    // The course still loads, and the new exercise is listed after the first.
+    let list = asyncling(&c, &["list"]);
+    let t = text(&list);
+    assert!(t.find("a1").unwrap() < t.find("b1").unwrap(), "{t}");
+    assert_eq!(asyncling(&c, &["dev", "check"]).status.code(), Some(0));
+    // A second `new` of the same name refuses and overwrites nothing.
+    let again = asyncling(&c, &["dev", "new", "b1", "--chapter", "ch2"]);
+    assert_ne!(again.status.code(), Some(0));
+    assert!(text(&again).contains("already exists"), "{}", text(&again));
+
+    // A bin removed by hand is named, and `update` puts it back.
+    fs::write(
+        c.join("exercises/Cargo.toml"),
+        manifest.replace(
+            "[[bin]]\nname = \"b1_sol\"\npath = \"../solutions/ch2/b1.rs\"\n",
+            "",
+        ),
+    )
+    .unwrap();
+    let stale = asyncling(&c, &["dev", "check"]);
+    assert_eq!(stale.status.code(), Some(1), "{}", text(&stale));
+    assert!(
+        text(&stale).contains("missing bins: b1_sol"),
+        "{}",
+        text(&stale)
+    );
+    assert_eq!(asyncling(&c, &["dev", "update"]).status.code(), Some(0));
+    assert_eq!(
+        fs::read_to_string(c.join("exercises/Cargo.toml")).unwrap(),
+        manifest
+    );
+}
+
+#[test]
+fn dev_refuses_the_rustlings_layout_with_a_reason() {
+    let c = fixture("author", "dev");
+    let out = asyncling(&c, &["dev", "check"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("rustlings layout"), "{}", text(&out));
+}
+
+/// The exercise names a `verify --format json` checked.
+fn checked(out: &Output) -> Vec<String> {
+    let report: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(out)));
+    report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn verify_checks_what_is_selected_and_nothing_else() {
+    let c = fixture("author", "select");
+    let json = |args: &[&str]| {
+        let mut all = vec!["verify", "--format", "json"];
+        all.extend_from_slice(args);
+        asyncling(&c, &all)
+    };
+    let one = json(&["passes_unsolved"]);
+    assert_eq!(checked(&one), ["passes_unsolved"]);
+    assert_eq!(one.status.code(), Some(0), "only what is selected counts");
+    assert_eq!(
+        checked(&json(&["--through", "bad_solution"])),
+        ["good", "passes_unsolved", "bad_solution"]
+    );
+    assert_eq!(checked(&json(&["--chapter", "ch"])).len(), 4);
+    // Selectors add up, in course order, each exercise once.
+    assert_eq!(
+        checked(&json(&["drifted_tests", "--through", "good", "good"])),
+        ["good", "drifted_tests"]
+    );
+    // --done: what the progress file records as done.
+    assert_eq!(
+        asyncling(&c, &["run", "passes_unsolved"]).status.code(),
+        Some(0)
+    );
+    assert_eq!(checked(&json(&["--done"])), ["passes_unsolved"]);
+
+    for (args, says) in [
+        (vec!["verify", "goood"], "did you mean good"),
+        (vec!["verify", "--chapter", "chx"], "did you mean ch"),
+        (
+            vec!["verify", "--through", "nothing_like_it"],
+            "No exercise is named",
+        ),
+    ] {
+        let out = asyncling(&c, &args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", text(&out));
+        assert!(text(&out).contains(says), "{args:?}: {}", text(&out));
+    }
+}
