@@ -69,12 +69,21 @@ pub type LineHook = Arc<dyn Fn(&[u8]) + Send + Sync>;
 struct Registry {
     groups: Vec<i32>,
     stopping: bool,
+    /// Strays stopped so far, by the id of the run that started them (several checks run at once,
+    /// and any of them may sweep another's stray first).
+    strays: Vec<(u64, String)>,
 }
 
 static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
     groups: Vec::new(),
     stopping: false,
+    strays: Vec::new(),
 });
+
+/// Every child carries its run's id in this variable, and so does everything it starts: a stray
+/// is traced back to its run by its environment.
+const RUN_ID_VAR: &str = "ASYNCLING_RUN_ID";
+static NEXT_RUN_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 fn registry() -> MutexGuard<'static, Registry> {
     REGISTRY.lock().unwrap_or_else(|e| e.into_inner())
@@ -110,6 +119,8 @@ pub fn run(mut cmd: Command, opts: &Options) -> Result<Finished> {
     cmd.stdin(Stdio::null())
         .stdout(stdout)
         .stderr(Stdio::from(writer));
+    let id = NEXT_RUN_ID.fetch_add(1, Ordering::SeqCst);
+    cmd.env(RUN_ID_VAR, id.to_string());
     let started = Instant::now();
     let child = spawn(cmd, &program)?;
     let pgid = child.id() as i32;
@@ -123,10 +134,11 @@ pub fn run(mut cmd: Command, opts: &Options) -> Result<Finished> {
     let watched = watch(pgid, started, opts, &rx);
     // Whatever the child left running in its group (a detached thread pool, a grandchild) goes too.
     kill_group(pgid);
-    let strays = forget(pgid);
+    forget(pgid);
     let (status, forced, usage) = watched.with_context(|| format!("Lost track of `{program}`"))?;
     let output = drain(&capped).unwrap_or_else(lost_output);
     let stdout = whole.and_then(|w| drain(&w)).unwrap_or_default();
+    let strays = strays_of(id);
     let ending = forced.unwrap_or_else(|| ending_of(status));
     Ok(Finished {
         ending,
@@ -266,7 +278,7 @@ fn drain<T>(rx: &mpsc::Receiver<T>) -> Option<T> {
             Ok(v) => return Some(v),
             Err(mpsc::RecvTimeoutError::Disconnected) => return None,
             Err(mpsc::RecvTimeoutError::Timeout) => {
-                sweep_strays(&registry());
+                sweep_strays(&mut registry());
             }
         }
     }
@@ -282,18 +294,27 @@ fn lost_output() -> CappedOutput {
 }
 
 /// The group is gone: unregister it and stop whatever it left behind outside the group.
-fn forget(pgid: i32) -> Vec<String> {
+fn forget(pgid: i32) {
     let mut reg = registry();
     reg.groups.retain(|&g| g != pgid);
-    sweep_strays(&reg)
+    sweep_strays(&mut reg);
+}
+
+/// The strays of run `id` that were stopped, whoever found them.
+fn strays_of(id: u64) -> Vec<String> {
+    let mut reg = registry();
+    let (mine, others) = std::mem::take(&mut reg.strays)
+        .into_iter()
+        .partition(|(run, _)| *run == id);
+    reg.strays = others;
+    mine.into_iter().map(|(_, label)| label).collect()
 }
 
 /// Stops every child of the checker that no running check owns: processes orphaned by a check
-/// that ended (the subreaper made them ours). Returns what was stopped.
-fn sweep_strays(reg: &Registry) -> Vec<String> {
+/// that ended (the subreaper made them ours). What was stopped is recorded for its run.
+fn sweep_strays(reg: &mut Registry) {
     // SAFETY: getpid reads no memory of ours.
     let me = unsafe { libc::getpid() };
-    let mut stopped: Vec<String> = Vec::new();
     let started = Instant::now();
     while started.elapsed() < DRAIN_LIMIT {
         let strays: Vec<procfs::Stat> = procfs::children(me)
@@ -305,16 +326,17 @@ fn sweep_strays(reg: &Registry) -> Vec<String> {
         }
         for s in strays {
             if s.state != 'Z' {
+                let run = procfs::env_var(s.pid, RUN_ID_VAR).and_then(|v| v.parse().ok());
                 let label = format!("{} (pid {})", s.name, s.pid);
-                if !stopped.contains(&label) {
-                    stopped.push(label);
+                let entry = (run.unwrap_or(0), label);
+                if !reg.strays.contains(&entry) {
+                    reg.strays.push(entry);
                 }
             }
             stop_and_reap(&s);
         }
         thread::sleep(Duration::from_millis(5));
     }
-    stopped
 }
 
 /// SIGKILLs a process of ours (with its group, when it leads one) and reaps it if it has died.
@@ -437,7 +459,9 @@ mod tests {
         become_subreaper();
         let started = Instant::now();
         let f = run(
-            sh("setsid sh -c 'exec sleep 300' & echo $! >&2"),
+            // Reports the escapee once it leads a group of its own (it has left ours).
+            sh("setsid sh -c 'exec sleep 300' & p=$!; \
+                until [ \"$(cut -d' ' -f5 /proc/$p/stat)\" = \"$p\" ]; do :; done; echo $p >&2"),
             &opts(60_000),
         )
         .unwrap();

@@ -75,6 +75,15 @@ pub fn descendants(pid: i32) -> Vec<Stat> {
     found
 }
 
+/// The value of an environment variable of `pid`, as it was when the process started.
+pub fn env_var(pid: i32, name: &str) -> Option<String> {
+    let environ = fs::read(format!("/proc/{pid}/environ")).ok()?;
+    environ.split(|&b| b == 0).find_map(|entry| {
+        let value = entry.strip_prefix(name.as_bytes())?.strip_prefix(b"=")?;
+        Some(String::from_utf8_lossy(value).into_owned())
+    })
+}
+
 /// How a process spent its life so far.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Usage {
