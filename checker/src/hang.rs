@@ -57,35 +57,43 @@ fn busy_share(usage: Option<Usage>, timeout: Duration) -> Option<f64> {
 }
 
 fn diagnosis(usage: Option<Usage>, timeout: Duration) -> String {
-    let cpu = usage.map_or(String::new(), |u| {
-        format!(" (it used {:.1} s of CPU)", u.cpu.as_secs_f64())
-    });
-    match busy_share(usage, timeout) {
-        Some(share) if share >= BUSY => format!(
-            "It was busy the whole time{cpu}: a thread never stopped running. That is a busy loop \
-             or blocking code on the runtime's thread: a `poll` that spins or loops instead of \
-             returning `Poll::Pending`, a `loop` that never reaches an `.await`, or \
-             `std::thread::sleep`, a blocking `recv` or `lock` inside async code. While a thread \
-             of the executor is stuck there, it polls nothing else, not even the future that \
-             would end the wait."
-        ),
-        Some(share) if share < IDLE => format!(
-            "It sat idle{cpu}: nothing was running, everything was waiting. In async code that \
-             means one of two things:\n{}",
-            WAITING
-        ),
-        _ => format!(
-            "It was partly busy{cpu}. Look for either kind of hang: a busy loop or blocking call \
-             that keeps a runtime thread from polling, or a wait that is never ended:\n{WAITING}"
-        ),
+    let Some(share) = busy_share(usage, timeout) else {
+        return format!("Look for either kind of hang:\n{SPINNING}\n{WAITING}");
+    };
+    let pct = (share * 100.0).round();
+    let cpu = usage.map_or(0.0, |u| u.cpu.as_secs_f64());
+    let cpu = format!("it used {cpu:.1} s of CPU");
+    if share >= BUSY {
+        format!(
+            "It was busy: one thread was running, or ready to run and waiting only for a free \
+             core, {pct}% of the time ({cpu}). That is code that never stops to wait:\n{SPINNING}"
+        )
+    } else if share < IDLE {
+        format!(
+            "It sat idle: no thread was running or ready to run more than {pct}% of the time \
+             ({cpu}). Everything was waiting for something that never happened:\n{WAITING}"
+        )
+    } else {
+        format!(
+            "It was partly busy: its busiest thread was running or ready to run {pct}% of the \
+             time ({cpu}). Look for either kind of hang:\n{SPINNING}\n{WAITING}"
+        )
     }
 }
+
+const SPINNING: &str = "- a `poll` that loops or spins instead of returning `Poll::Pending`, a \
+     `loop` that never reaches an `.await`, or long CPU-bound work on the runtime's thread. While \
+     an executor thread runs such code it polls nothing else; on a single-threaded runtime (the \
+     default of `#[tokio::test]`) nothing else runs at all, not even the future that would end \
+     the loop.";
 
 const WAITING: &str = "- a future returned `Poll::Pending` without arranging for its waker to be \
      called, so nothing ever polls it again (store `cx.waker().clone()` where the event will fire, \
      and call `wake()` there);\n\
      - a task is waiting on a channel whose senders are never dropped, or on a lock or \
-     notification that nothing releases.";
+     notification that nothing releases;\n\
+     - a blocking call on the runtime's thread (`std::sync::Mutex::lock`, a std channel's `recv`, \
+     `JoinHandle::join`) waiting for work that only that same thread could do.";
 
 /// The note for a test killed by a signal the checker did not send.
 pub fn killed_note(sig: i32, usage: Option<Usage>) -> String {
@@ -142,10 +150,8 @@ mod tests {
     #[test]
     fn a_busy_loop_is_not_called_a_missing_wake() {
         let t = hang(0.97);
-        assert!(
-            t.contains("busy loop") && !t.contains("Pending` without"),
-            "{t}"
-        );
+        assert!(t.contains("It was busy") && t.contains("97%"), "{t}");
+        assert!(!t.contains("Pending` without"), "{t}");
         assert!(t.contains("tests::wakes"), "{t}");
     }
 
