@@ -1,6 +1,7 @@
-//! What a hung or killed test was doing, told from its CPU time and memory rather than guessed:
-//! a test that kept a core busy is a busy loop or blocking code; one that sat idle is waiting for a
-//! wake-up that never comes; one killed from outside with SIGKILL most likely ran out of memory.
+//! What a hung or killed test was doing, told from how it used the CPU rather than guessed: a
+//! test whose thread was always running (or ready to run) is code that never waits, a busy loop;
+//! one that sat idle was waiting for something that never happened (a wake-up, a channel's end, a
+//! blocking call); one killed from outside with SIGKILL most likely ran out of memory.
 
 use std::time::Duration;
 
