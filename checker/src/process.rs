@@ -92,9 +92,26 @@ fn registry() -> MutexGuard<'static, Registry> {
 /// Makes every orphaned descendant a child of this process (Linux), so none can escape.
 pub fn become_subreaper() {
     // SAFETY: prctl with integer arguments changes a flag of this process; no memory is shared.
+    #[cfg(target_os = "linux")]
     unsafe {
         libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
     }
+}
+
+/// In the forked child, before exec: die with the thread that started us (Linux), so even a
+/// checker killed with SIGKILL leaves nothing running. Only async-signal-safe calls.
+fn die_with_parent(parent: libc::pid_t) -> std::io::Result<()> {
+    // SAFETY: prctl, getppid and _exit are system calls that take integers; no memory, no locks.
+    #[cfg(target_os = "linux")]
+    unsafe {
+        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0);
+        if libc::getppid() != parent {
+            // The checker died before the signal was armed.
+            libc::_exit(1);
+        }
+    }
+    let _ = parent;
+    Ok(())
 }
 
 const TICK: Duration = Duration::from_millis(20);
@@ -155,18 +172,10 @@ fn spawn(mut cmd: Command, program: &str) -> Result<std::process::Child> {
     cmd.process_group(0);
     // SAFETY: getpid is async-signal-safe and reads no memory of ours.
     let parent = unsafe { libc::getpid() };
-    // SAFETY: the closure runs in the forked child before exec and only makes two system calls,
-    // both async-signal-safe; it allocates nothing and touches no lock.
+    // SAFETY: the closure runs in the forked child before exec and only makes async-signal-safe
+    // system calls; it allocates nothing and touches no lock.
     unsafe {
-        cmd.pre_exec(move || {
-            // Die with the thread that started us: a checker killed with SIGKILL leaves nothing.
-            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0);
-            if libc::getppid() != parent {
-                // The checker died before the signal was armed.
-                libc::_exit(1);
-            }
-            Ok(())
-        });
+        cmd.pre_exec(move || die_with_parent(parent));
     }
     let mut reg = registry();
     if reg.stopping {

@@ -60,12 +60,15 @@ pub fn wait_if_stopping() {
 
 fn stop(sig: i32) -> ! {
     STOPPING.store(true, Ordering::SeqCst);
+    // The checks about to be killed must not be recorded as failures.
+    state::freeze();
+    // Killing comes first and does not wait for the terminal: a thread blocked writing to a full
+    // pipe must not keep the children alive.
+    let killer = std::thread::spawn(process::stop_all);
     // Held until exit, so no other thread draws over the restored terminal or prints.
     let _stdout = std::io::stdout().lock();
     let _stderr = std::io::stderr().lock();
-    // The checks about to be killed must not be recorded as failures.
-    state::freeze();
-    let stopped = process::stop_all();
+    let stopped = killer.join().unwrap_or(0);
     term::leave_full_screen();
     // The terminal may be gone (SIGHUP): a failed write is fine, a panic is not.
     let _ = writeln!(
