@@ -366,13 +366,18 @@ fn stop_and_reap(s: &procfs::Stat) {
 pub fn stop_all() -> usize {
     let mut reg = registry();
     reg.stopping = true;
+    // SAFETY: getpid reads no memory of ours.
+    let me = unsafe { libc::getpid() };
+    // Counted before the groups go, so the count covers everything that was running.
+    let mut stopped: Vec<i32> = procfs::descendants(me)
+        .into_iter()
+        .filter(|s| s.pid != me && s.state != 'Z')
+        .map(|s| s.pid)
+        .collect();
     for &g in &reg.groups {
         kill_group(g);
     }
     reg.groups.clear();
-    // SAFETY: getpid reads no memory of ours.
-    let me = unsafe { libc::getpid() };
-    let mut stopped: Vec<i32> = Vec::new();
     let started = Instant::now();
     while started.elapsed() < DRAIN_LIMIT {
         // Zombies are left to their waiting threads (or to init once we exit): reaping one here
