@@ -73,6 +73,27 @@ mod tests {
     use super::*;
     use runtime_reference::testing::{CountingWaker, poll_once};
     use std::pin::pin;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::task::{RawWaker, RawWakerVTable};
+
+    /// Counts how often wakers made by `counting_clones` are cloned.
+    static CLONES: AtomicUsize = AtomicUsize::new(0);
+
+    static CLONE_COUNTING: RawWakerVTable = RawWakerVTable::new(
+        |data| {
+            CLONES.fetch_add(1, Ordering::SeqCst);
+            RawWaker::new(data, &CLONE_COUNTING)
+        },
+        |_| {},
+        |_| {},
+        |_| {},
+    );
+
+    /// A waker that wakes nothing and counts its clones in `CLONES` (one test uses it).
+    fn counting_clones() -> Waker {
+        // SAFETY: the vtable's functions never read `data`, so any pointer will do.
+        unsafe { Waker::from_raw(RawWaker::new(std::ptr::null(), &CLONE_COUNTING)) }
+    }
 
     #[test]
     fn keeping_the_first_waker_is_rejected() {
@@ -137,6 +158,22 @@ mod tests {
             a.live_wakers(),
             0,
             "a Ready future has no reason to keep a waker"
+        );
+    }
+
+    #[test]
+    fn cloning_the_same_waker_on_every_poll_is_rejected() {
+        let signal = Signal::default();
+        let waker = counting_clones();
+        let mut wait = pin!(signal.wait());
+        for _ in 0..4 {
+            assert!(poll_once(wait.as_mut(), &waker).is_pending());
+        }
+        let clones = CLONES.load(Ordering::SeqCst);
+        assert_eq!(
+            clones, 1,
+            "four polls by the same task cloned its waker {clones} times: keep the stored \
+             waker when `will_wake` says it wakes the same task, clone only on a change"
         );
     }
 }

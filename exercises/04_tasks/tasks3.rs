@@ -72,6 +72,27 @@ mod tests {
     use super::*;
     use runtime_reference::testing::{CountingWaker, block_on_checked, poll_once};
     use std::pin::pin;
+    use std::task::Wake;
+
+    /// A waker that, when woken, looks whether the output is already stored, as the task it
+    /// wakes would on its next poll. (If the lock is taken at that moment, it cannot look.)
+    struct LooksWhenWoken {
+        shared: Arc<Mutex<Shared<u64>>>,
+        saw_output: Mutex<Vec<bool>>,
+    }
+
+    impl Wake for LooksWhenWoken {
+        fn wake(self: Arc<Self>) {
+            self.wake_by_ref();
+        }
+
+        fn wake_by_ref(self: &Arc<Self>) {
+            if let Ok(shared) = self.shared.try_lock() {
+                let seen = shared.output.is_some();
+                self.saw_output.lock().unwrap().push(seen);
+            }
+        }
+    }
 
     #[test]
     fn output_lost_is_rejected() {
@@ -109,5 +130,26 @@ mod tests {
         block_on_checked(task);
         assert_eq!(first.count(), 0, "the handle moved on from the first waker");
         assert_eq!(second.count(), 1, "wake the waker of the latest poll");
+    }
+
+    #[test]
+    fn waking_before_the_output_is_stored_is_rejected() {
+        let (task, handle) = spawn(async { 5_u64 });
+        let looker = Arc::new(LooksWhenWoken {
+            shared: Arc::clone(&handle.shared),
+            saw_output: Mutex::new(Vec::new()),
+        });
+        let mut handle = pin!(handle);
+        let waker = Waker::from(Arc::clone(&looker));
+        assert!(poll_once(handle.as_mut(), &waker).is_pending());
+        block_on_checked(task);
+        let seen = looker.saw_output.lock().unwrap().clone();
+        assert!(
+            !seen.contains(&false),
+            "the handle's waker was woken before the output was stored: the woken task \
+             would poll, find nothing, and sleep with nobody left to wake it. Store first, \
+             then wake"
+        );
+        assert_eq!(poll_once(handle.as_mut(), &waker), Poll::Ready(5));
     }
 }

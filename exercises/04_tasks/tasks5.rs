@@ -39,6 +39,8 @@ mod tests {
     use super::*;
     use runtime_reference::testing::{CountingWaker, poll_once};
     use std::pin::pin;
+    use std::sync::mpsc;
+    use std::time::Duration;
 
     #[test]
     fn holding_the_lock_while_suspended_is_rejected() {
@@ -57,11 +59,49 @@ mod tests {
         assert_eq!(*counter.try_lock().unwrap(), 2);
     }
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn losing_the_second_increment_is_rejected() {
+    #[test]
+    fn writing_back_a_value_read_before_the_await_is_rejected() {
         let counter = Arc::new(Mutex::new(0));
-        for handle in spawn_bumps(&counter, 20) {
-            handle.await.expect("a task panicked");
+        let waker = CountingWaker::new();
+        let mut first = pin!(bump_twice(Arc::clone(&counter)));
+        let mut second = pin!(bump_twice(Arc::clone(&counter)));
+        // Both tasks suspended at their await at once, then resumed in turn.
+        assert!(poll_once(first.as_mut(), &waker.waker()).is_pending());
+        assert!(poll_once(second.as_mut(), &waker.waker()).is_pending());
+        assert!(poll_once(first.as_mut(), &waker.waker()).is_ready());
+        assert!(poll_once(second.as_mut(), &waker.waker()).is_ready());
+        assert_eq!(
+            *counter.try_lock().unwrap(),
+            4,
+            "two tasks, two increments each: after the await, lock again and add one to the \
+             value the counter has now, not to a value read before the await"
+        );
+    }
+
+    #[test]
+    fn losing_the_second_increment_is_rejected() {
+        let counter = Arc::new(Mutex::new(0));
+        let (done_tx, done_rx) = mpsc::channel();
+        let shared = Arc::clone(&counter);
+        // Its own thread, so that tasks stuck on the lock fail the test instead of hanging it.
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .build()
+                .unwrap();
+            runtime.block_on(async {
+                for handle in spawn_bumps(&shared, 20) {
+                    handle.await.expect("a task panicked");
+                }
+            });
+            let _ = done_tx.send(());
+        });
+        match done_rx.recv_timeout(Duration::from_millis(500)) {
+            Ok(()) => {}
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                panic!("20 tasks did not finish: is a lock held across the await?")
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => panic!("a task panicked (see above)"),
         }
         assert_eq!(
             *counter.try_lock().unwrap(),

@@ -37,43 +37,73 @@ fn main() {
 mod tests {
     use super::*;
     use std::sync::Mutex;
-    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::mpsc;
     use std::time::Duration;
 
-    /// Ready once another thread has set it; that thread then wakes the stored waker.
+    /// What a `Flag` saw: every poll, and every poll that came without a wake-up before it.
+    #[derive(Default)]
+    struct Seen {
+        polls: AtomicUsize,
+        polls_without_wake: AtomicUsize,
+    }
+
+    #[derive(Default)]
+    struct FlagState {
+        set: bool,
+        /// A wake-up was sent and no poll has happened since.
+        woken: bool,
+        /// The future has answered Pending at least once.
+        waited: bool,
+        waker: Option<Waker>,
+    }
+
+    /// Ready once a helper thread has set it. The helper sets it (and wakes the stored waker)
+    /// only after the future has answered Pending, so every run takes the same path.
     struct Flag {
-        set: Arc<AtomicBool>,
-        waker: Arc<Mutex<Option<Waker>>>,
-        polls: Arc<AtomicUsize>,
+        state: Arc<Mutex<FlagState>>,
+        seen: Arc<Seen>,
     }
 
     impl Future for Flag {
         type Output = ();
         fn poll(self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-            self.polls.fetch_add(1, Ordering::SeqCst);
-            *self.waker.lock().unwrap() = Some(cx.waker().clone());
-            if self.set.load(Ordering::SeqCst) {
-                Poll::Ready(())
-            } else {
-                Poll::Pending
+            let mut state = self.state.lock().unwrap();
+            self.seen.polls.fetch_add(1, Ordering::SeqCst);
+            if state.waited && !state.woken {
+                self.seen.polls_without_wake.fetch_add(1, Ordering::SeqCst);
             }
+            state.woken = false;
+            if state.set {
+                return Poll::Ready(());
+            }
+            state.waker = Some(cx.waker().clone());
+            state.waited = true;
+            Poll::Pending
         }
     }
 
-    /// A `Flag` that a helper thread sets (and wakes) after `delay`.
-    fn flag_set_after(delay: Duration, polls: Arc<AtomicUsize>) -> Flag {
-        let set = Arc::new(AtomicBool::new(false));
-        let waker: Arc<Mutex<Option<Waker>>> = Arc::new(Mutex::new(None));
-        let (set2, waker2) = (set.clone(), waker.clone());
+    /// A `Flag` and the helper thread that sets it: after the first Pending, and then only
+    /// after `hold` has passed (a lower bound: a spinning `block_on` polls again meanwhile).
+    fn flag_set_after_pending(hold: Duration, seen: Arc<Seen>) -> Flag {
+        let state: Arc<Mutex<FlagState>> = Arc::default();
+        let shared = state.clone();
         thread::spawn(move || {
-            thread::sleep(delay);
-            set2.store(true, Ordering::SeqCst);
-            if let Some(w) = waker2.lock().unwrap().take() {
-                w.wake();
+            while !shared.lock().unwrap().waited {
+                thread::yield_now();
+            }
+            thread::sleep(hold);
+            let waker = {
+                let mut state = shared.lock().unwrap();
+                state.set = true;
+                state.woken = true;
+                state.waker.take()
+            };
+            if let Some(waker) = waker {
+                waker.wake();
             }
         });
-        Flag { set, waker, polls }
+        Flag { state, seen }
     }
 
     /// Runs `f` on its own thread and fails (instead of hanging) if it does not finish.
@@ -82,7 +112,7 @@ mod tests {
         thread::spawn(move || {
             let _ = tx.send(f());
         });
-        match rx.recv_timeout(Duration::from_millis(800)) {
+        match rx.recv_timeout(Duration::from_millis(400)) {
             Ok(out) => out,
             Err(mpsc::RecvTimeoutError::Timeout) => {
                 panic!("{what}: block_on never returned; does the waker unpark the parked thread?")
@@ -98,41 +128,47 @@ mod tests {
 
     #[test]
     fn parking_without_an_unparking_waker_is_rejected() {
-        let polls = Arc::new(AtomicUsize::new(0));
-        let p = polls.clone();
+        let seen = Arc::new(Seen::default());
+        let s = seen.clone();
         finishes("a future woken from another thread", move || {
-            block_on(flag_set_after(Duration::from_millis(5), p))
+            block_on(flag_set_after_pending(Duration::ZERO, s))
         });
-        assert!(polls.load(Ordering::SeqCst) >= 2);
+        assert_eq!(
+            seen.polls.load(Ordering::SeqCst),
+            2,
+            "one Pending, one wake-up, one Ready: two polls"
+        );
     }
 
     #[test]
     fn spinning_instead_of_parking_is_rejected() {
-        let polls = Arc::new(AtomicUsize::new(0));
-        let p = polls.clone();
+        let seen = Arc::new(Seen::default());
+        let s = seen.clone();
         finishes("a future woken after 20 ms", move || {
-            block_on(flag_set_after(Duration::from_millis(20), p))
+            block_on(flag_set_after_pending(Duration::from_millis(20), s))
         });
-        let n = polls.load(Ordering::SeqCst);
-        assert!(
-            n <= 4,
-            "the future was polled {n} times while it waited for one wake-up: \
+        let n = seen.polls_without_wake.load(Ordering::SeqCst);
+        assert_eq!(
+            n, 0,
+            "the future was polled {n} times although nothing had woken it: \
              block_on must park between polls, not spin"
         );
     }
 
     #[test]
     fn async_fn_with_several_awaits_completes() {
-        let polls = Arc::new(AtomicUsize::new(0));
-        let p = polls.clone();
+        let seen = Arc::new(Seen::default());
+        let s = seen.clone();
         let out = finishes("three awaits in a row", move || {
             block_on(async move {
-                for ms in [3, 1, 2] {
-                    flag_set_after(Duration::from_millis(ms), p.clone()).await;
+                for _ in 0..3 {
+                    flag_set_after_pending(Duration::ZERO, s.clone()).await;
                 }
                 "done"
             })
         });
         assert_eq!(out, "done");
+        assert_eq!(seen.polls.load(Ordering::SeqCst), 6);
+        assert_eq!(seen.polls_without_wake.load(Ordering::SeqCst), 0);
     }
 }

@@ -63,26 +63,55 @@ fn main() {
 mod tests {
     use super::*;
     use runtime_reference::testing::{CountingWaker, poll_once};
+    use std::sync::mpsc;
     use std::task::Wake;
 
-    /// A waker that records which timer woke and when.
-    struct Recorder {
-        id: u64,
-        log: Arc<Mutex<Vec<(u64, Instant)>>>,
+    /// A waker that, when woken, looks whether the timer is already marked as fired, as the
+    /// task it wakes would on its next poll (`None`: the lock was taken, it could not look).
+    struct LooksWhenWoken {
+        shared: Arc<Mutex<Shared>>,
+        saw_fired: Mutex<Vec<Option<bool>>>,
     }
 
-    impl Wake for Recorder {
+    impl Wake for LooksWhenWoken {
         fn wake(self: Arc<Self>) {
-            self.log.lock().unwrap().push((self.id, Instant::now()));
+            self.wake_by_ref();
+        }
+
+        fn wake_by_ref(self: &Arc<Self>) {
+            let fired = self.shared.try_lock().ok().map(|shared| shared.fired);
+            self.saw_fired.lock().unwrap().push(fired);
         }
     }
 
-    /// Waits (a few ms at a time, at most a second) until `done` holds.
+    /// Long enough that its helper thread never fires while the tests run.
+    const FAR: Duration = Duration::from_secs(3600);
+
+    /// Waits (a millisecond at a time, at most half a second) until `done` holds.
     fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
-        let limit = Instant::now() + Duration::from_secs(1);
+        let limit = Instant::now() + Duration::from_millis(500);
         while !done() {
-            assert!(Instant::now() < limit, "{what}: no wake-up within a second");
+            assert!(
+                Instant::now() < limit,
+                "{what}: no wake-up within half a second"
+            );
             thread::sleep(Duration::from_millis(1));
+        }
+    }
+
+    /// Runs `f` on its own thread; fails if it does not return soon (a poll that sleeps).
+    fn without_sleeping_in_poll<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+        let (tx, rx) = mpsc::channel();
+        thread::spawn(move || {
+            let _ = tx.send(f());
+        });
+        match rx.recv_timeout(Duration::from_millis(500)) {
+            Ok(out) => out,
+            Err(mpsc::RecvTimeoutError::Timeout) => panic!(
+                "polling a timer an hour away did not return: poll must never sleep, a helper \
+                 thread waits instead"
+            ),
+            Err(mpsc::RecvTimeoutError::Disconnected) => panic!("the test failed (see above)"),
         }
     }
 
@@ -107,63 +136,89 @@ mod tests {
         let counter = CountingWaker::new();
         assert!(
             poll_once(Pin::new(&mut timer), &counter.waker()).is_pending(),
-            "a timer polled before its deadline must return Pending (and must not sleep in poll)"
+            "a timer polled before its deadline must return Pending"
         );
         wait_until("the 30 ms timer", || counter.count() > 0);
-        assert!(poll_once(Pin::new(&mut timer), &counter.waker()).is_ready());
         assert!(
             start.elapsed() >= Duration::from_millis(30),
-            "the timer finished before its deadline"
+            "the timer woke its task before its deadline"
         );
+        assert!(poll_once(Pin::new(&mut timer), &counter.waker()).is_ready());
+    }
+
+    #[test]
+    fn sleeping_inside_poll_is_rejected() {
+        let pending = without_sleeping_in_poll(|| {
+            let mut timer = Timer::after(FAR);
+            let counter = CountingWaker::new();
+            poll_once(Pin::new(&mut timer), &counter.waker()).is_pending()
+        });
+        assert!(pending, "a timer an hour away must answer Pending");
     }
 
     #[test]
     fn timers_served_one_after_another_are_rejected() {
-        let start = Instant::now();
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let mut timers: Vec<(u64, Timer)> = [70, 40, 10]
-            .into_iter()
-            .map(|ms| (ms, Timer::after(Duration::from_millis(ms))))
-            .collect();
-        for (ms, timer) in &mut timers {
-            let waker = Waker::from(Arc::new(Recorder {
-                id: *ms,
-                log: log.clone(),
-            }));
-            assert!(poll_once(Pin::new(timer), &waker).is_pending());
-        }
-        wait_until("three timers", || log.lock().unwrap().len() >= 3);
-        let log = log.lock().unwrap().clone();
-        let order: Vec<u64> = log.iter().map(|(id, _)| *id).collect();
-        assert_eq!(
-            order,
-            [10, 40, 70],
-            "the timers must run side by side and fire in deadline order"
-        );
-        for (ms, at) in log {
-            assert!(
-                at >= start + Duration::from_millis(ms),
-                "the {ms} ms timer woke its task before its deadline"
+        without_sleeping_in_poll(|| {
+            let start = Instant::now();
+            let (late, soon) = (CountingWaker::new(), CountingWaker::new());
+            let mut far = Timer::after(FAR);
+            let mut near = Timer::after(Duration::from_millis(5));
+            assert!(poll_once(Pin::new(&mut far), &late.waker()).is_pending());
+            assert!(poll_once(Pin::new(&mut near), &soon.waker()).is_pending());
+            wait_until(
+                "a 5 ms timer polled after a timer an hour away: each timer needs its own helper",
+                || soon.count() > 0,
             );
-        }
-        let counter = CountingWaker::new();
-        for (ms, timer) in &mut timers {
-            let polled = poll_once(Pin::new(timer), &counter.waker());
-            assert!(polled.is_ready(), "the {ms} ms timer woke but is not ready");
-        }
+            assert!(start.elapsed() >= Duration::from_millis(5));
+            assert!(poll_once(Pin::new(&mut near), &soon.waker()).is_ready());
+            assert_eq!(late.count(), 0, "the timer an hour away woke its task");
+            assert!(poll_once(Pin::new(&mut far), &late.waker()).is_pending());
+        });
     }
 
     #[test]
     fn waking_a_stale_waker_is_rejected() {
-        let mut timer = Timer::after(Duration::from_millis(5));
-        let (first, second) = (CountingWaker::new(), CountingWaker::new());
-        assert!(poll_once(Pin::new(&mut timer), &first.waker()).is_pending());
-        assert!(poll_once(Pin::new(&mut timer), &second.waker()).is_pending());
-        wait_until("the second waker", || second.count() > 0);
-        assert_eq!(
-            first.count(),
-            0,
-            "the timer woke the waker of an old poll: keep the most recent one"
+        without_sleeping_in_poll(|| {
+            let mut timer = Timer::after(FAR);
+            let (first, second) = (CountingWaker::new(), CountingWaker::new());
+            assert!(poll_once(Pin::new(&mut timer), &first.waker()).is_pending());
+            assert!(poll_once(Pin::new(&mut timer), &second.waker()).is_pending());
+            let shared = timer.shared.lock().unwrap();
+            let stored = shared
+                .waker
+                .as_ref()
+                .expect("a pending timer stores its waker");
+            assert!(
+                stored.will_wake(&second.waker()),
+                "the stored waker is an old poll's: keep the most recent one"
+            );
+            assert_eq!(
+                first.live_wakers(),
+                0,
+                "a copy of the first poll's waker is still alive (kept by the helper thread?): \
+                 the thread must wake the waker stored by the latest poll"
+            );
+        });
+    }
+
+    #[test]
+    fn waking_before_marking_the_timer_fired_is_rejected() {
+        let mut timer = Timer::after(Duration::from_millis(2));
+        let looker = Arc::new(LooksWhenWoken {
+            shared: Arc::clone(&timer.shared),
+            saw_fired: Mutex::new(Vec::new()),
+        });
+        let waker = Waker::from(Arc::clone(&looker));
+        assert!(poll_once(Pin::new(&mut timer), &waker).is_pending());
+        wait_until("the 2 ms timer", || {
+            !looker.saw_fired.lock().unwrap().is_empty()
+        });
+        let seen = looker.saw_fired.lock().unwrap().clone();
+        assert!(
+            !seen.contains(&Some(false)),
+            "the timer's waker was woken before the timer was marked as fired: the woken task \
+             would poll, find it not fired, and sleep with nobody left to wake it. Mark it \
+             fired first, then wake"
         );
     }
 }

@@ -134,4 +134,27 @@ mod tests {
             Poll::Ready((1, 1))
         );
     }
+
+    /// `Unpin` is detected without naming it in a bound: the inherent constant wins when the
+    /// type is `Unpin`, the trait's default otherwise.
+    trait NotUnpin {
+        const UNPIN: bool = false;
+    }
+    impl<T: ?Sized> NotUnpin for T {}
+    struct Probe<T: ?Sized>(std::marker::PhantomData<T>);
+    #[allow(dead_code)]
+    impl<T: ?Sized + Unpin> Probe<T> {
+        const UNPIN: bool = true;
+    }
+
+    #[test]
+    fn wrapper_made_unpin_by_hand_is_rejected() {
+        assert!(
+            !std::hint::black_box(Probe::<CountPolls<std::marker::PhantomPinned>>::UNPIN),
+            "CountPolls around a !Unpin value is Unpin: an `impl Unpin` by hand lets safe code \
+             move a future that was polled in place. Require `F: Unpin` instead, and box a \
+             !Unpin future (count_any)"
+        );
+        assert!(std::hint::black_box(Probe::<CountPolls<Countdown>>::UNPIN));
+    }
 }

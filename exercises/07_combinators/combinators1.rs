@@ -117,4 +117,16 @@ mod tests {
         let fut = map(Box::pin(async { "boxed" }), str::len);
         assert_eq!(block_on_checked(fut), 5);
     }
+
+    #[test]
+    #[should_panic(expected = "polled after it completed")]
+    fn answering_a_poll_after_completion_is_rejected() {
+        let counter = CountingWaker::new();
+        let mut fut = map(std::future::poll_fn(|_| Poll::Ready(1)), |x: u32| x + 1);
+        assert_eq!(
+            poll_once(Pin::new(&mut fut), &counter.waker()),
+            Poll::Ready(2)
+        );
+        let _ = poll_once(Pin::new(&mut fut), &counter.waker());
+    }
 }

@@ -154,4 +154,19 @@ mod tests {
             "each poll of Join must poll both unfinished children, so they progress together"
         );
     }
+
+    #[test]
+    fn second_child_polled_with_another_waker_is_rejected() {
+        // `a` never wakes the task, so only `b`'s wake-up can bring the task back.
+        let (b, _) = countdown(1, "b");
+        let counter = CountingWaker::new();
+        let mut both = join(std::future::pending::<&'static str>(), b);
+        assert!(poll_once(Pin::new(&mut both), &counter.waker()).is_pending());
+        assert_eq!(
+            counter.count(),
+            1,
+            "the second child woke the waker it was given, but the caller's never heard: \
+             poll both children with the caller's Context"
+        );
+    }
 }

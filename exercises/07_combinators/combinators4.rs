@@ -155,4 +155,23 @@ mod tests {
             "both futures must be polled with the caller's Context so their wake-ups arrive"
         );
     }
+
+    #[test]
+    fn second_future_polled_with_another_waker_is_rejected() {
+        // `a` never wakes the task, so only `b`'s wake-up can bring the task back.
+        let (b, _) = racer(1, "b");
+        let (first, second) = (CountingWaker::new(), CountingWaker::new());
+        let mut race = select(std::future::pending::<&'static str>(), b);
+        assert!(poll_once(Pin::new(&mut race), &first.waker()).is_pending());
+        assert_eq!(
+            first.count(),
+            1,
+            "the second future woke the waker it was given, but the caller's never heard: \
+             poll every future with the caller's Context"
+        );
+        assert_eq!(
+            poll_once(Pin::new(&mut race), &second.waker()),
+            Poll::Ready(Either::Right("b"))
+        );
+    }
 }

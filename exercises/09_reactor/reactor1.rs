@@ -63,7 +63,8 @@ mod tests {
     use mio::net::TcpListener;
     use runtime_reference::testing::CountingWaker;
 
-    const LONG: Option<Duration> = Some(Duration::from_secs(2));
+    /// Long enough for an event that is already there (the client connected before `wait`).
+    const LONG: Option<Duration> = Some(Duration::from_millis(500));
 
     fn listener() -> TcpListener {
         TcpListener::bind("127.0.0.1:0".parse().unwrap()).unwrap()
@@ -126,6 +127,28 @@ mod tests {
     }
 
     #[test]
+    fn waker_dropped_after_its_first_event_is_rejected() {
+        let mut reactor = Reactor::new().unwrap();
+        let mut l = listener();
+        let w = CountingWaker::new();
+        reactor
+            .register(&mut l, Interest::READABLE, w.waker())
+            .unwrap();
+        let _first = std::net::TcpStream::connect(l.local_addr().unwrap()).unwrap();
+        reactor.wait(LONG).unwrap();
+        // Take the connection, so the next one is a new readiness event.
+        l.accept().unwrap();
+        let _second = std::net::TcpStream::connect(l.local_addr().unwrap()).unwrap();
+        reactor.wait(LONG).unwrap();
+        assert_eq!(
+            w.count(),
+            2,
+            "two connections, two events, but the listener was not woken for the second: the \
+             waker stays registered (wake_by_ref), a socket has events again and again"
+        );
+    }
+
+    #[test]
     fn waking_without_an_event_is_rejected() {
         let mut reactor = Reactor::new().unwrap();
         let mut l = listener();
@@ -133,7 +156,15 @@ mod tests {
         reactor
             .register(&mut l, Interest::READABLE, w.waker())
             .unwrap();
-        let woken = reactor.wait(Some(Duration::from_millis(5))).unwrap();
+        // On a thread, so a wait that ignores its timeout fails instead of blocking forever.
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let woken = reactor.wait(Some(Duration::from_millis(5))).unwrap();
+            let _ = tx.send((woken, l));
+        });
+        let (woken, _l) = rx.recv_timeout(Duration::from_millis(500)).expect(
+            "wait(Some(5 ms)) with nothing ready did not return: pass the timeout to mio's poll",
+        );
         assert_eq!(
             (woken, w.count()),
             (0, 0),

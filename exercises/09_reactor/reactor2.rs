@@ -131,7 +131,7 @@ mod tests {
             .unwrap();
         reactor.deregister(&mut a, ta).unwrap();
         let _client = std::net::TcpStream::connect(b.local_addr().unwrap()).unwrap();
-        reactor.wait(Some(Duration::from_secs(2))).unwrap();
+        reactor.wait(Some(Duration::from_millis(500))).unwrap();
         assert_eq!(wb.count(), 1, "the source still registered was not woken");
     }
 

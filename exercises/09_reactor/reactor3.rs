@@ -134,7 +134,15 @@ struct TaskWaker {
 
 impl Wake for TaskWaker {
     fn wake(self: Arc<Self>) {
-        self.ready.lock().unwrap().push_back(self.id);
+        // The executor is not `Send`: every wake happens on its own thread, so a queue that is
+        // already locked is locked by the executor itself, and waiting for it would never end.
+        self.ready
+            .try_lock()
+            .expect(
+                "a task was woken while the executor held the ready queue's lock (it would \
+                 deadlock here): take the id out and release the lock before polling or parking",
+            )
+            .push_back(self.id);
     }
 }
 
@@ -157,7 +165,7 @@ pub enum RunError {
 }
 
 /// How long one park may last before `run` gives up; far longer than any test needs.
-const PARK_LIMIT: Duration = Duration::from_millis(250);
+const PARK_LIMIT: Duration = Duration::from_millis(150);
 const MAX_TURNS: usize = 10_000;
 
 pub struct Executor {
@@ -245,81 +253,135 @@ mod tests {
         TcpListener::bind("127.0.0.1:0".parse().unwrap()).unwrap()
     }
 
-    /// Spawns a task accepting one connection; a helper thread connects after `delay_ms`.
-    fn spawn_accept(
-        ex: &mut Executor,
-        delay_ms: u64,
-    ) -> (Rc<Cell<bool>>, std::thread::JoinHandle<()>) {
+    /// Spawns a task accepting one connection. A helper thread connects once the task has
+    /// registered its listener and returned `Pending` (a handshake, not a sleep), so the
+    /// executor is idle until the connection comes.
+    fn spawn_accept(ex: &mut Executor) -> Rc<Cell<bool>> {
         let l = listener();
         let addr = l.local_addr().unwrap();
         let done = Rc::new(Cell::new(false));
-        let accept = Accept::new(l, ex.reactor());
+        let mut accept = Box::pin(Accept::new(l, ex.reactor()));
         let flag = done.clone();
+        let (go, wait_for_go) = std::sync::mpsc::channel();
         ex.spawn(async move {
-            accept.await.unwrap();
+            std::future::poll_fn(|cx| {
+                let poll = accept.as_mut().poll(cx);
+                if poll.is_pending() {
+                    let _ = go.send(());
+                }
+                poll
+            })
+            .await
+            .unwrap();
             flag.set(true);
         });
-        let client = std::thread::spawn(move || {
-            std::thread::sleep(Duration::from_millis(delay_ms));
-            let _ = std::net::TcpStream::connect(addr).unwrap();
+        // Not joined: if the task is never polled, the thread ends when the task is dropped.
+        std::thread::spawn(move || {
+            if wait_for_go.recv().is_ok() {
+                let _ = std::net::TcpStream::connect(addr).unwrap();
+            }
         });
-        (done, client)
+        done
+    }
+
+    /// Runs a test body on its own thread and gives it 0.5 s, so that an executor stuck on its
+    /// own lock fails the test instead of hanging it.
+    fn on_a_thread(body: impl FnOnce() + Send + 'static) {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let handle = std::thread::spawn(move || {
+            body();
+            let _ = tx.send(());
+        });
+        match rx.recv_timeout(Duration::from_millis(500)) {
+            Ok(()) => {}
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                std::panic::resume_unwind(handle.join().unwrap_err())
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => panic!(
+                "the executor was stuck for 0.5 s: it kept the ready queue locked while polling \
+                 or parking, and a waker needs that lock to queue its task. Take the id out \
+                 and release the lock first"
+            ),
+        }
     }
 
     #[test]
     fn busy_loop_while_idle_is_rejected() {
-        let mut ex = Executor::new().unwrap();
-        let (done, client) = spawn_accept(&mut ex, 20);
-        let result = ex.run();
-        client.join().unwrap();
-        assert!(
-            result.is_ok(),
-            "run failed: {result:?} (an idle executor must park in the reactor)"
-        );
-        assert!(done.get(), "the accepting task never finished");
-        assert_eq!(
-            ex.polls, 2,
-            "the task should be polled once to register and once after its event"
-        );
-        assert_eq!(
-            ex.reactor().borrow().waits(),
-            1,
-            "while idle the executor should wait in the reactor once"
-        );
+        on_a_thread(|| {
+            let mut ex = Executor::new().unwrap();
+            let done = spawn_accept(&mut ex);
+            let result = ex.run();
+            assert!(
+                result.is_ok(),
+                "run failed: {result:?} (an idle executor must park in the reactor)"
+            );
+            assert!(done.get(), "the accepting task never finished");
+            assert_eq!(
+                ex.polls, 2,
+                "the task should be polled once to register and once after its event"
+            );
+            assert_eq!(
+                ex.reactor().borrow().waits(),
+                1,
+                "while idle the executor should wait in the reactor once"
+            );
+        });
     }
 
     #[test]
     fn parking_while_a_task_is_ready_is_rejected() {
-        let mut ex = Executor::new().unwrap();
-        let ran = Rc::new(Cell::new(false));
-        let flag = ran.clone();
-        ex.spawn(async move { flag.set(true) });
-        let result = ex.run();
-        assert!(result.is_ok(), "run failed: {result:?}");
-        assert!(ran.get(), "the spawned task never ran");
-        assert_eq!(
-            ex.reactor().borrow().waits(),
-            0,
-            "a task was ready, yet the executor parked in the reactor"
-        );
+        on_a_thread(|| {
+            let mut ex = Executor::new().unwrap();
+            let ran = Rc::new(Cell::new(false));
+            let flag = ran.clone();
+            ex.spawn(async move { flag.set(true) });
+            let result = ex.run();
+            assert!(result.is_ok(), "run failed: {result:?}");
+            assert!(ran.get(), "the spawned task never ran");
+            assert_eq!(
+                ex.reactor().borrow().waits(),
+                0,
+                "a task was ready, yet the executor parked in the reactor"
+            );
+        });
     }
 
     #[test]
     fn woken_task_left_unpolled_is_rejected() {
-        let mut ex = Executor::new().unwrap();
-        let (first, c1) = spawn_accept(&mut ex, 5);
-        let (second, c2) = spawn_accept(&mut ex, 10);
-        let result = ex.run();
-        c1.join().unwrap();
-        c2.join().unwrap();
-        assert!(result.is_ok(), "run failed: {result:?}");
-        assert!(
-            first.get() && second.get(),
-            "every task woken by an event must finish"
-        );
-        assert_eq!(
-            ex.polls, 4,
-            "each accepting task should be polled exactly twice"
-        );
+        on_a_thread(|| {
+            let mut ex = Executor::new().unwrap();
+            let first = spawn_accept(&mut ex);
+            let second = spawn_accept(&mut ex);
+            let result = ex.run();
+            assert!(result.is_ok(), "run failed: {result:?}");
+            assert!(
+                first.get() && second.get(),
+                "every task woken by an event must finish"
+            );
+            assert_eq!(
+                ex.polls, 4,
+                "each accepting task should be polled exactly twice"
+            );
+        });
+    }
+
+    #[test]
+    fn polling_while_holding_the_ready_queue_lock_is_rejected() {
+        // A task that wakes itself while it is polled (as a yield does) takes the ready queue's
+        // lock inside the poll.
+        on_a_thread(|| {
+            let mut ex = Executor::new().unwrap();
+            let mut yielded = false;
+            ex.spawn(std::future::poll_fn(move |cx| {
+                if yielded {
+                    return Poll::Ready(());
+                }
+                yielded = true;
+                cx.waker().wake_by_ref();
+                Poll::Pending
+            }));
+            let result = ex.run();
+            assert!(result.is_ok(), "run failed: {result:?}");
+        });
     }
 }

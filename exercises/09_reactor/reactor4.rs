@@ -110,7 +110,8 @@ mod tests {
     use runtime_reference::testing::CountingWaker;
     use std::io::Write;
 
-    const LONG: Option<Duration> = Some(Duration::from_secs(2));
+    /// Long enough for data that was written before `wait` was called.
+    const LONG: Option<Duration> = Some(Duration::from_millis(500));
 
     /// A connected pair: our non-blocking mio end, and a plain blocking client end.
     fn pair() -> (TcpStream, std::net::TcpStream) {
@@ -203,8 +204,15 @@ mod tests {
     fn waiting_for_readiness_before_reading_is_rejected() {
         let (mut stream, mut client, reactor) = setup();
         client.write_all(b"already here").unwrap();
-        // Let the bytes cross loopback before the first poll.
-        std::thread::sleep(Duration::from_millis(5));
+        // Wait until the bytes have crossed loopback (peeking leaves them in the socket).
+        let start = std::time::Instant::now();
+        while stream.stream.peek(&mut [0u8; 32]).map_or(true, |n| n < 12) {
+            assert!(
+                start.elapsed() < Duration::from_millis(500),
+                "the data never arrived"
+            );
+            std::thread::sleep(Duration::from_millis(1));
+        }
         let w = CountingWaker::new();
         let mut buf = [0u8; 32];
         let r = stream.poll_read(&mut Context::from_waker(&w.waker()), &mut buf);

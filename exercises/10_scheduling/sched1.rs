@@ -95,6 +95,52 @@ mod tests {
         Arc::new(Mutex::new(Vec::new()))
     }
 
+    /// Runs the executor on a thread of its own, for at most 0.3 s: an executor that keeps the
+    /// queue locked while it polls deadlocks as soon as a task wakes itself, and that must
+    /// fail the test rather than hang it. A panic inside `run` comes back as `Err`.
+    fn run_on_a_thread(ex: Executor) -> std::thread::Result<()> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let handle = std::thread::spawn(move || {
+            ex.run();
+            let _ = tx.send(());
+        });
+        match rx.recv_timeout(std::time::Duration::from_millis(300)) {
+            Ok(()) => Ok(()),
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => handle.join(),
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => panic!(
+                "run was stuck for 0.3 s: it kept the queue locked while polling, and a task \
+                 that wakes itself needs that lock to queue itself again. Take the task out \
+                 with next_task (which releases the lock), then poll it"
+            ),
+        }
+    }
+
+    /// Like `yield_now`, but it first checks that the queue is not locked while it is polled:
+    /// its wake is about to lock it, and a `run` that holds the lock would deadlock.
+    fn yield_checking_the_queue(queue: &Queue) -> impl Future<Output = ()> + Send + 'static {
+        let queue = queue.clone();
+        let mut yielded = false;
+        std::future::poll_fn(move |cx| {
+            if yielded {
+                return Poll::Ready(());
+            }
+            assert!(
+                queue.try_lock().is_ok(),
+                "run polled a task while holding the queue's lock, so the task's wake would \
+                 deadlock: take the task out with next_task (which releases it), then poll"
+            );
+            yielded = true;
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        })
+    }
+
+    fn run(ex: Executor) {
+        if let Err(panic) = run_on_a_thread(ex) {
+            std::panic::resume_unwind(panic);
+        }
+    }
+
     #[test]
     fn lifo_order_is_rejected() {
         let ex = Executor::new();
@@ -103,7 +149,7 @@ mod tests {
             let log = log.clone();
             ex.spawn(async move { log.lock().unwrap().push((id, 0)) });
         }
-        ex.run();
+        run(ex);
         assert_eq!(
             *log.lock().unwrap(),
             [(0, 0), (1, 0), (2, 0)],
@@ -115,15 +161,16 @@ mod tests {
     fn woken_task_jumping_the_queue_is_rejected() {
         let ex = Executor::new();
         let log = log();
+        let queue = ex.queue.clone();
         for id in 0..3 {
-            let log = log.clone();
+            let (log, queue) = (log.clone(), queue.clone());
             ex.spawn(async move {
                 log.lock().unwrap().push((id, 0));
-                yield_now().await;
+                yield_checking_the_queue(&queue).await;
                 log.lock().unwrap().push((id, 1));
             });
         }
-        ex.run();
+        run(ex);
         assert_eq!(
             *log.lock().unwrap(),
             [(0, 0), (1, 0), (2, 0), (0, 1), (1, 1), (2, 1)],
@@ -135,14 +182,15 @@ mod tests {
     fn wake_that_does_not_requeue_is_rejected() {
         let ex = Executor::new();
         let log = log();
+        let queue = ex.queue.clone();
         let l = log.clone();
         ex.spawn(async move {
             for step in 0..5 {
-                yield_now().await;
+                yield_checking_the_queue(&queue).await;
                 l.lock().unwrap().push((0, step));
             }
         });
-        ex.run();
+        run(ex);
         assert_eq!(
             log.lock().unwrap().len(),
             5,
@@ -169,7 +217,7 @@ mod tests {
             let late = s.lock().unwrap().take();
             late.expect("the first task ran first").wake();
         });
-        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| ex.run()));
+        let result = run_on_a_thread(ex);
         assert!(
             result.is_ok(),
             "a finished task was polled again after a late wake: skip tasks whose future is gone"

@@ -59,15 +59,48 @@ pub fn bounded<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
 impl<T> Sender<T> {
     /// Moves the value out of `slot` into the queue when there is room.
     pub fn poll_send(&self, cx: &mut Context<'_>, slot: &mut Option<T>) -> Poll<()> {
-        // TODO: if the queue is full, queue this poll's waker among the blocked senders and
-        // return Pending. Otherwise move the value from `slot` into the queue, wake the
-        // receiver if it is waiting, and return Ready.
+        // TODO: if the queue is full, queue this poll's waker among the blocked senders (once:
+        // a send polled again while it waits already has its entry; refresh it) and return
+        // Pending. Otherwise move the value from `slot` into the queue, wake the receiver if
+        // it is waiting, and return Ready.
+        todo!()
+    }
+
+    /// Called when a send is dropped while it waits, with the waker of its last poll.
+    pub fn cancel_send(&self, waker: &Waker) {
+        // TODO: if its waker is still among the blocked senders, remove it. If it is not, a
+        // recv already popped it and woke this send for a free slot that it will never use:
+        // pass that wake on to the next blocked sender.
         todo!()
     }
 
     pub async fn send(&self, value: T) {
         let mut slot = Some(value);
-        poll_fn(|cx| self.poll_send(cx, &mut slot)).await
+        // Remembers the waker of a send that is waiting, so that dropping the send (a timeout,
+        // a lost `select!` branch) tells the channel through `cancel_send`.
+        let mut waiting = Waiting {
+            tx: self,
+            waker: None,
+        };
+        poll_fn(|cx| {
+            let poll = self.poll_send(cx, &mut slot);
+            waiting.waker = poll.is_pending().then(|| cx.waker().clone());
+            poll
+        })
+        .await
+    }
+}
+
+struct Waiting<'a, T> {
+    tx: &'a Sender<T>,
+    waker: Option<Waker>,
+}
+
+impl<T> Drop for Waiting<'_, T> {
+    fn drop(&mut self) {
+        if let Some(waker) = self.waker.take() {
+            self.tx.cancel_send(&waker);
+        }
     }
 }
 
@@ -175,6 +208,103 @@ mod tests {
             "two senders were blocked and two slots were freed: each must be woken once. Keep \
              every blocked sender's waker, not just the latest"
         );
+    }
+
+    #[test]
+    fn repolled_send_pushing_a_duplicate_waker_is_rejected() {
+        let (tx, mut rx) = bounded(1);
+        let tx2 = tx.clone();
+        let first = CountingWaker::new();
+        let second = CountingWaker::new();
+        assert_eq!(try_send(&tx, 0, &CountingWaker::new()), None);
+        // The first send is polled three times while the channel stays full (a task woken
+        // for another reason polls every future it holds again).
+        for _ in 0..3 {
+            assert_eq!(try_send(&tx, 1, &first), Some(1));
+        }
+        assert_eq!(try_send(&tx2, 2, &second), Some(2));
+        assert_eq!(
+            tx.shared.lock().unwrap().blocked_senders.len(),
+            2,
+            "two senders wait, so two wakers are queued: a send polled again while it waits \
+             must refresh its entry, not push one more copy of its waker each time"
+        );
+        let other = CountingWaker::new();
+        assert_eq!(try_recv(&mut rx, &other), Poll::Ready(0));
+        assert_eq!(try_send(&tx, 1, &first), None);
+        assert_eq!(try_recv(&mut rx, &other), Poll::Ready(1));
+        assert_eq!(
+            second.count(),
+            1,
+            "two slots were freed for two waiting senders, but the second was never woken: \
+             the first sender's duplicate wakers used up its wake-up"
+        );
+    }
+
+    /// Polls a `send` future once (it must be Pending: the channel is full) and drops it.
+    fn send_then_drop_it(tx: &Sender<u32>, value: u32, counter: &Arc<CountingWaker>) {
+        let mut fut = std::pin::pin!(tx.send(value));
+        assert!(
+            runtime_reference::testing::poll_once(fut.as_mut(), &counter.waker()).is_pending(),
+            "the channel is full: send must wait"
+        );
+    }
+
+    #[test]
+    fn dropped_send_leaving_its_waker_queued_is_rejected() {
+        let (tx, mut rx) = bounded(1);
+        let tx2 = tx.clone();
+        let gone = CountingWaker::new();
+        let waiting = CountingWaker::new();
+        assert_eq!(try_send(&tx, 0, &CountingWaker::new()), None);
+        let mut fut = std::pin::pin!(tx2.send(2));
+        send_then_drop_it(&tx, 1, &gone);
+        assert!(runtime_reference::testing::poll_once(fut.as_mut(), &waiting.waker()).is_pending());
+        assert_eq!(try_recv(&mut rx, &CountingWaker::new()), Poll::Ready(0));
+        assert_eq!(
+            waiting.count(),
+            1,
+            "a send dropped while it waited (a timeout, a lost select! branch) left its waker \
+             in line, so the freed slot woke a send that no longer exists and the sender \
+             still waiting was never woken: cancel_send must remove the waker"
+        );
+        assert_eq!(
+            runtime_reference::testing::poll_once(fut.as_mut(), &waiting.waker()),
+            Poll::Ready(())
+        );
+        assert_eq!(try_recv(&mut rx, &CountingWaker::new()), Poll::Ready(2));
+    }
+
+    #[test]
+    fn woken_send_dropped_swallowing_the_wake_is_rejected() {
+        let (tx, mut rx) = bounded(1);
+        let tx2 = tx.clone();
+        let first = CountingWaker::new();
+        let second = CountingWaker::new();
+        assert_eq!(try_send(&tx, 0, &CountingWaker::new()), None);
+        let mut a = Box::pin(tx.send(1));
+        let mut b = std::pin::pin!(tx2.send(2));
+        assert!(runtime_reference::testing::poll_once(a.as_mut(), &first.waker()).is_pending());
+        assert!(runtime_reference::testing::poll_once(b.as_mut(), &second.waker()).is_pending());
+        assert_eq!(try_recv(&mut rx, &CountingWaker::new()), Poll::Ready(0));
+        assert_eq!(
+            first.count(),
+            1,
+            "the freed slot wakes the oldest waiting send"
+        );
+        // Woken for the free slot, the first send is dropped before it runs again.
+        drop(a);
+        assert_eq!(
+            second.count(),
+            1,
+            "the send woken for a free slot was dropped without using it, and the other \
+             waiting send was never told: cancel_send must pass the wake on"
+        );
+        assert_eq!(
+            runtime_reference::testing::poll_once(b.as_mut(), &second.waker()),
+            Poll::Ready(())
+        );
+        assert_eq!(try_recv(&mut rx, &CountingWaker::new()), Poll::Ready(2));
     }
 
     #[test]

@@ -98,6 +98,74 @@ mod tests {
         assert!(poll_once(waiting.as_mut(), &counter.waker()).is_ready());
     }
 
+    /// A waker that looks at the Notify when it is woken, as the woken task will: it counts
+    /// wakes that came while no permit was stored. (Busy means the waker's caller holds the
+    /// lock, so the task cannot look before the caller is done: that order is fine.)
+    struct PermitCheckingWaker {
+        notify: Arc<Notify>,
+        woken: std::sync::atomic::AtomicUsize,
+        too_early: std::sync::atomic::AtomicUsize,
+    }
+
+    impl std::task::Wake for PermitCheckingWaker {
+        fn wake(self: Arc<Self>) {
+            self.wake_by_ref();
+        }
+
+        fn wake_by_ref(self: &Arc<Self>) {
+            use std::sync::atomic::Ordering::SeqCst;
+            self.woken.fetch_add(1, SeqCst);
+            if let Ok(state) = self.notify.state.try_lock()
+                && !state.permit
+            {
+                self.too_early.fetch_add(1, SeqCst);
+            }
+        }
+    }
+
+    #[test]
+    fn waking_before_storing_the_permit_is_rejected() {
+        use std::sync::atomic::Ordering::SeqCst;
+        let notify = Arc::new(Notify::new());
+        let checker = Arc::new(PermitCheckingWaker {
+            notify: Arc::clone(&notify),
+            woken: Default::default(),
+            too_early: Default::default(),
+        });
+        let waker = std::task::Waker::from(checker.clone());
+        let mut waiting = pin!(notify.notified());
+        assert!(poll_once(waiting.as_mut(), &waker).is_pending());
+        notify.notify_one();
+        assert_eq!(
+            checker.woken.load(SeqCst),
+            1,
+            "notify_one must wake the waiter"
+        );
+        assert_eq!(
+            checker.too_early.load(SeqCst),
+            0,
+            "notify_one woke the waiter before storing the permit: on another thread the \
+             waiter polls at once, finds no permit and sleeps for good. Store, then wake"
+        );
+        assert!(poll_once(waiting.as_mut(), &waker).is_ready());
+    }
+
+    #[test]
+    fn keeping_the_first_waiters_waker_is_rejected() {
+        let notify = Notify::new();
+        let (first, latest) = (CountingWaker::new(), CountingWaker::new());
+        let mut waiting = pin!(notify.notified());
+        assert!(poll_once(waiting.as_mut(), &first.waker()).is_pending());
+        // Polled again by a task that has moved: only the newest waker still reaches it.
+        assert!(poll_once(waiting.as_mut(), &latest.waker()).is_pending());
+        notify.notify_one();
+        assert_eq!(
+            (first.count(), latest.count()),
+            (0, 1),
+            "notify_one must wake the waker of the latest poll, not the first one kept"
+        );
+    }
+
     #[test]
     fn notify_before_notified_is_lost_is_rejected() {
         let notify = Notify::new();

@@ -146,6 +146,78 @@ mod tests {
         );
     }
 
+    /// Runs `next_job` for worker 1 on a thread while the test holds `held`'s lock, waits until
+    /// that thread sleeps (it is blocked on the lock the test holds: Linux reports the thread's
+    /// state in /proc), and then says whether `other`'s lock was free meanwhile.
+    #[cfg(target_os = "linux")]
+    fn other_lock_free_while_blocked_on(hold_own: bool) -> bool {
+        let log = Log::default();
+        let queues = vec![queue_of(0..4, &log), Queue::default()];
+        let (victim, own) = (Arc::clone(&queues[0]), Arc::clone(&queues[1]));
+        let (held, other) = if hold_own {
+            (own, victim)
+        } else {
+            (victim, own)
+        };
+        let worker = Worker { index: 1, queues };
+        let guard = held.lock().unwrap();
+        let (tid_tx, tid_rx) = std::sync::mpsc::channel();
+        let thief = thread::spawn(move || {
+            tid_tx
+                .send(std::fs::read_link("/proc/thread-self").unwrap())
+                .unwrap();
+            if let Some(job) = worker.next_job() {
+                job();
+            }
+        });
+        let stat = std::path::Path::new("/proc")
+            .join(tid_rx.recv().unwrap())
+            .join("stat");
+        let start = Instant::now();
+        loop {
+            let text = std::fs::read_to_string(&stat).unwrap_or_default();
+            let state = text
+                .rsplit_once(") ")
+                .and_then(|(_, rest)| rest.chars().next());
+            if state == Some('S') {
+                break;
+            }
+            if thief.is_finished() {
+                drop(guard);
+                match thief.join() {
+                    Err(panic) => std::panic::resume_unwind(panic),
+                    Ok(()) => panic!("next_job returned without the queue lock the test holds"),
+                }
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(1),
+                "next_job never waited for a queue lock the test holds"
+            );
+            thread::sleep(Duration::from_millis(1));
+        }
+        let free = other.try_lock().is_ok();
+        drop(guard);
+        thief.join().unwrap();
+        free
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn holding_two_queue_locks_while_stealing_is_rejected() {
+        assert!(
+            other_lock_free_while_blocked_on(false),
+            "worker 1 kept its own queue locked while it waited for the victim's lock: two \
+             workers stealing from each other that way deadlock. Release your own queue before \
+             calling steal_half"
+        );
+        assert!(
+            other_lock_free_while_blocked_on(true),
+            "worker 1 kept the victim's queue locked while it waited for its own queue's lock: \
+             two workers stealing from each other that way deadlock. Hold one queue lock at a \
+             time"
+        );
+    }
+
     #[test]
     fn loaded_worker_gets_help() {
         let log = Log::default();

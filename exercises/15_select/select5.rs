@@ -40,24 +40,64 @@ fn main() {}
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::future::Future;
     use std::time::Duration;
     use tokio::time::{interval, sleep, timeout};
 
     const PERIOD: Duration = Duration::from_millis(10);
 
-    #[tokio::test(start_paused = true)]
-    async fn messages_and_ticks_until_close() {
-        let (tx, rx) = mpsc::channel(8);
-        tokio::spawn(async move {
-            tx.send("a".to_string()).await.unwrap();
-            sleep(Duration::from_millis(25)).await;
-            tx.send("b".to_string()).await.unwrap();
-            // The sender is dropped at 47 ms, between two ticks.
-            sleep(Duration::from_millis(22)).await;
+    /// Runs `test` on a runtime of its own thread, with a paused clock. A `collect` that never
+    /// waits (a loop that keeps receiving `None` from a closed channel) never lets the paused
+    /// clock move, so a `timeout` inside the test could never fire. Such a loop still hands
+    /// control back now and then (tokio's budget makes `recv` return `Pending` after many
+    /// ready polls), so the test counts those returns: the longest test here needs about a
+    /// hundred, and a spinning loop makes hundreds at once.
+    fn on_paused_clock<T, F>(test: impl FnOnce() -> F + Send + 'static) -> T
+    where
+        T: Send + 'static,
+        F: Future<Output = T>,
+    {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .start_paused(true)
+                .build()
+                .unwrap();
+            let mut test = std::pin::pin!(test());
+            let mut polls = 0;
+            let out = runtime.block_on(std::future::poll_fn(|cx| {
+                polls += 1;
+                if polls > 250 {
+                    return std::task::Poll::Ready(None);
+                }
+                test.as_mut().poll(cx).map(Some)
+            }));
+            let _ = tx.send(out);
         });
-        let report = timeout(Duration::from_secs(5), collect(rx, interval(PERIOD)))
-            .await
-            .expect("collect was still running 5 s (paused clock) after the channel closed");
+        rx.recv_timeout(Duration::from_secs(1))
+            .ok()
+            .flatten()
+            .expect(
+                "collect never waits: it spins, so no time passes and it never ends. When \
+                 recv() returns None the channel is closed for good; leave the loop",
+            )
+    }
+
+    #[test]
+    fn messages_and_ticks_until_close() {
+        let report = on_paused_clock(|| async {
+            let (tx, rx) = mpsc::channel(8);
+            tokio::spawn(async move {
+                tx.send("a".to_string()).await.unwrap();
+                sleep(Duration::from_millis(25)).await;
+                tx.send("b".to_string()).await.unwrap();
+                // The sender is dropped at 47 ms, between two ticks.
+                sleep(Duration::from_millis(22)).await;
+            });
+            timeout(Duration::from_secs(1), collect(rx, interval(PERIOD))).await
+        })
+        .expect("collect was still running 1 s (paused clock) after the channel closed");
         assert_eq!(
             report,
             Report {
@@ -68,28 +108,31 @@ mod tests {
         );
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn loop_ignoring_a_closed_channel_is_rejected() {
-        let (tx, rx) = mpsc::channel::<String>(1);
-        drop(tx);
-        let report = timeout(Duration::from_secs(5), collect(rx, interval(PERIOD))).await;
+    #[test]
+    fn loop_ignoring_a_closed_channel_is_rejected() {
+        let report = on_paused_clock(|| async {
+            let (tx, rx) = mpsc::channel::<String>(1);
+            drop(tx);
+            timeout(Duration::from_secs(1), collect(rx, interval(PERIOD))).await
+        });
         assert!(
             report.is_ok(),
-            "every sender was gone from the start, yet collect kept going (only ticking) for 5 s \
+            "every sender was gone from the start, yet collect kept going (only ticking) for 1 s \
              of paused time: on None from recv(), leave the loop"
         );
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn messages_queued_before_close_are_kept() {
-        let (tx, rx) = mpsc::channel(8);
-        for m in ["x", "y", "z"] {
-            tx.send(m.to_string()).await.unwrap();
-        }
-        drop(tx);
-        let report = timeout(Duration::from_secs(5), collect(rx, interval(PERIOD)))
-            .await
-            .expect("collect did not return after the channel closed");
+    #[test]
+    fn messages_queued_before_close_are_kept() {
+        let report = on_paused_clock(|| async {
+            let (tx, rx) = mpsc::channel(8);
+            for m in ["x", "y", "z"] {
+                tx.send(m.to_string()).await.unwrap();
+            }
+            drop(tx);
+            timeout(Duration::from_secs(1), collect(rx, interval(PERIOD))).await
+        })
+        .expect("collect did not return after the channel closed");
         assert_eq!(
             report.messages,
             ["x", "y", "z"],

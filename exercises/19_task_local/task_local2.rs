@@ -51,6 +51,49 @@ mod tests {
     use super::*;
     use std::time::Duration;
 
+    const STUCK: &str = "a test did not finish within a second of real time: some task is spinning (a loop that never waits), which also freezes tokio's paused clock";
+
+    // Runs a test body on a current_thread runtime with paused time, in a thread of its own, and
+    // fails the test if the body has not finished after one second of real time. The paused
+    // clock only moves while every task waits, so a task that never stops running freezes it
+    // and no `timeout` inside the body could fire: this real-time limit catches that case.
+    fn paused<Fut: std::future::Future<Output = ()>>(body: impl FnOnce() -> Fut + Send + 'static) {
+        let (finished, outcome) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .start_paused(true)
+                .build()
+                .expect("failed to build the test runtime");
+            let result =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| runtime.block_on(body())));
+            let _ = finished.send(result);
+        });
+        match outcome.recv_timeout(std::time::Duration::from_secs(1)) {
+            Ok(Ok(())) => {}
+            Ok(Err(panic)) => std::panic::resume_unwind(panic),
+            Err(_) => {
+                // The stuck thread cannot be stopped and would starve the other tests: end the
+                // whole test run now, with the reason written straight to stderr (not captured).
+                let test = std::thread::current()
+                    .name()
+                    .unwrap_or("a test")
+                    .to_string();
+                let mut stderr = std::io::stderr();
+                let _ = std::io::Write::write_all(
+                    &mut stderr,
+                    format!(
+                        "
+test {test} FAILED: {STUCK}
+"
+                    )
+                    .as_bytes(),
+                );
+                std::process::exit(101);
+            }
+        }
+    }
+
     // Time is paused: fetches that wait at the barrier forever fail at once instead of hanging.
     async fn serve_or_fail(id: u64, parts: Vec<&'static str>) -> Vec<String> {
         tokio::time::timeout(Duration::from_secs(1), serve(id, parts))
@@ -60,28 +103,34 @@ mod tests {
             )
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn child_spawned_without_the_id_is_rejected() {
-        let lines = serve_or_fail(5, vec!["header", "body"]).await;
-        assert_eq!(
-            lines,
-            vec!["[req 5] fetched header", "[req 5] fetched body"]
-        );
+    #[test]
+    fn child_spawned_without_the_id_is_rejected() {
+        paused(|| async {
+            let lines = serve_or_fail(5, vec!["header", "body"]).await;
+            assert_eq!(
+                lines,
+                vec!["[req 5] fetched header", "[req 5] fetched body"]
+            );
+        });
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn fetching_parts_one_after_another_is_rejected() {
-        let lines = serve_or_fail(6, vec!["a", "b", "c"]).await;
-        assert_eq!(lines.len(), 3);
+    #[test]
+    fn fetching_parts_one_after_another_is_rejected() {
+        paused(|| async {
+            let lines = serve_or_fail(6, vec!["a", "b", "c"]).await;
+            assert_eq!(lines.len(), 3);
+        });
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn children_given_a_fixed_or_mixed_id_are_rejected() {
-        let (first, second) = tokio::join!(
-            serve_or_fail(41, vec!["x", "y"]),
-            serve_or_fail(42, vec!["x", "y"])
-        );
-        assert_eq!(first, vec!["[req 41] fetched x", "[req 41] fetched y"]);
-        assert_eq!(second, vec!["[req 42] fetched x", "[req 42] fetched y"]);
+    #[test]
+    fn children_given_a_fixed_or_mixed_id_are_rejected() {
+        paused(|| async {
+            let (first, second) = tokio::join!(
+                serve_or_fail(41, vec!["x", "y"]),
+                serve_or_fail(42, vec!["x", "y"])
+            );
+            assert_eq!(first, vec!["[req 41] fetched x", "[req 41] fetched y"]);
+            assert_eq!(second, vec!["[req 42] fetched x", "[req 42] fetched y"]);
+        });
     }
 }

@@ -49,72 +49,123 @@ fn main() {}
 mod tests {
     use super::*;
 
-    #[tokio::test]
-    async fn blocking_or_queueing_past_capacity_is_rejected() {
-        let (tx, mut rx) = mpsc::channel(2);
-        let mut shedder = Shedder::new(tx);
-        let offers: Vec<Offer> = (1..=5).map(|job| shedder.offer(job)).collect();
-        assert_eq!(
-            offers,
-            vec![
-                Offer::Queued,
-                Offer::Queued,
-                Offer::Shed(3),
-                Offer::Shed(4),
-                Offer::Shed(5)
-            ],
-            "a queue of 2 takes jobs 1 and 2; 3, 4 and 5 must come back as Shed"
-        );
-        drop(shedder);
-        let mut kept = Vec::new();
-        while let Some(job) = rx.recv().await {
-            kept.push(job);
+    const STUCK: &str = "a test did not finish within a second of real time: some task is spinning (a loop that never waits), which also freezes tokio's paused clock";
+
+    // Runs a test body on a current_thread runtime with paused time, in a thread of its own, and
+    // fails the test if the body has not finished after one second of real time. The paused
+    // clock only moves while every task waits, so a task that never stops running freezes it
+    // and no `timeout` inside the body could fire: this real-time limit catches that case.
+    fn paused<Fut: std::future::Future<Output = ()>>(body: impl FnOnce() -> Fut + Send + 'static) {
+        let (finished, outcome) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .start_paused(true)
+                .build()
+                .expect("failed to build the test runtime");
+            let result =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| runtime.block_on(body())));
+            let _ = finished.send(result);
+        });
+        match outcome.recv_timeout(std::time::Duration::from_secs(1)) {
+            Ok(Ok(())) => {}
+            Ok(Err(panic)) => std::panic::resume_unwind(panic),
+            Err(_) => {
+                // The stuck thread cannot be stopped and would starve the other tests: end the
+                // whole test run now, with the reason written straight to stderr (not captured).
+                let test = std::thread::current()
+                    .name()
+                    .unwrap_or("a test")
+                    .to_string();
+                let mut stderr = std::io::stderr();
+                let _ = std::io::Write::write_all(
+                    &mut stderr,
+                    format!(
+                        "
+test {test} FAILED: {STUCK}
+"
+                    )
+                    .as_bytes(),
+                );
+                std::process::exit(101);
+            }
         }
-        assert_eq!(
-            kept,
-            vec![1, 2],
-            "drop newest keeps the jobs already queued"
-        );
     }
 
-    #[tokio::test]
-    async fn shed_jobs_not_counted_is_rejected() {
-        let (tx, _rx) = mpsc::channel(1);
-        let mut shedder = Shedder::new(tx);
-        for job in 0..10 {
-            shedder.offer(job);
-        }
-        assert_eq!(shedder.shed, 9, "one job fits; the other nine were shed");
+    #[test]
+    fn blocking_or_queueing_past_capacity_is_rejected() {
+        paused(|| async {
+            let (tx, mut rx) = mpsc::channel(2);
+            let mut shedder = Shedder::new(tx);
+            let offers: Vec<Offer> = (1..=5).map(|job| shedder.offer(job)).collect();
+            assert_eq!(
+                offers,
+                vec![
+                    Offer::Queued,
+                    Offer::Queued,
+                    Offer::Shed(3),
+                    Offer::Shed(4),
+                    Offer::Shed(5)
+                ],
+                "a queue of 2 takes jobs 1 and 2; 3, 4 and 5 must come back as Shed"
+            );
+            drop(shedder);
+            let mut kept = Vec::new();
+            while let Some(job) = rx.recv().await {
+                kept.push(job);
+            }
+            assert_eq!(
+                kept,
+                vec![1, 2],
+                "drop newest keeps the jobs already queued"
+            );
+        });
     }
 
-    #[tokio::test]
-    async fn space_freed_by_the_consumer_not_reused_is_rejected() {
-        let (tx, mut rx) = mpsc::channel(1);
-        let mut shedder = Shedder::new(tx);
-        assert_eq!(shedder.offer(1), Offer::Queued);
-        assert_eq!(shedder.offer(2), Offer::Shed(2));
-        assert_eq!(rx.recv().await, Some(1));
-        assert_eq!(
-            shedder.offer(3),
-            Offer::Queued,
-            "the consumer took a job, so there is room again"
-        );
-        assert_eq!(rx.recv().await, Some(3));
+    #[test]
+    fn shed_jobs_not_counted_is_rejected() {
+        paused(|| async {
+            let (tx, _rx) = mpsc::channel(1);
+            let mut shedder = Shedder::new(tx);
+            for job in 0..10 {
+                shedder.offer(job);
+            }
+            assert_eq!(shedder.shed, 9, "one job fits; the other nine were shed");
+        });
     }
 
-    #[tokio::test]
-    async fn closed_queue_reported_as_shed_is_rejected() {
-        let (tx, rx) = mpsc::channel(4);
-        let mut shedder = Shedder::new(tx);
-        drop(rx);
-        assert_eq!(
-            shedder.offer(7),
-            Offer::Closed(7),
-            "the receiver is gone: that is Closed, not load to shed"
-        );
-        assert_eq!(
-            shedder.shed, 0,
-            "a closed queue is not counted as shed load"
-        );
+    #[test]
+    fn space_freed_by_the_consumer_not_reused_is_rejected() {
+        paused(|| async {
+            let (tx, mut rx) = mpsc::channel(1);
+            let mut shedder = Shedder::new(tx);
+            assert_eq!(shedder.offer(1), Offer::Queued);
+            assert_eq!(shedder.offer(2), Offer::Shed(2));
+            assert_eq!(rx.recv().await, Some(1));
+            assert_eq!(
+                shedder.offer(3),
+                Offer::Queued,
+                "the consumer took a job, so there is room again"
+            );
+            assert_eq!(rx.recv().await, Some(3));
+        });
+    }
+
+    #[test]
+    fn closed_queue_reported_as_shed_is_rejected() {
+        paused(|| async {
+            let (tx, rx) = mpsc::channel(4);
+            let mut shedder = Shedder::new(tx);
+            drop(rx);
+            assert_eq!(
+                shedder.offer(7),
+                Offer::Closed(7),
+                "the receiver is gone: that is Closed, not load to shed"
+            );
+            assert_eq!(
+                shedder.shed, 0,
+                "a closed queue is not counted as shed load"
+            );
+        });
     }
 }

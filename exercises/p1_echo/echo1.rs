@@ -91,7 +91,7 @@ mod tests {
         thread::spawn(move || {
             let _ = tx.send(Runtime::new().block_on(async move { make().await }));
         });
-        match rx.recv_timeout(Duration::from_secs(1)) {
+        match rx.recv_timeout(Duration::from_millis(500)) {
             Ok(out) => out,
             Err(mpsc::RecvTimeoutError::Timeout) => panic!(
                 "accept never finished: after WouldBlock, clear the readiness and return to \

@@ -57,11 +57,30 @@ mod tests {
     use runtime_reference::time::timeout;
     use std::time::Duration;
 
-    const LIMIT: Duration = Duration::from_secs(2);
+    /// Far longer than anything here takes on loopback, short enough to fail fast.
+    const LIMIT: Duration = Duration::from_millis(500);
 
     fn start() -> (UnboundedSender<Event>, JoinHandle<()>) {
         let (events, rx) = mpsc::unbounded();
-        (events, spawn(broker(rx)))
+        (events, spawn(polled_at_most(1000, broker(rx))))
+    }
+
+    /// Runs `fut`, counting its polls. The broker here handles a few events, so a few polls do;
+    /// a broker that keeps going after `recv()` said `None` (the channel is closed for good)
+    /// is polled again and again, and fails here at once instead of running until a timeout.
+    async fn polled_at_most(limit: usize, fut: impl Future<Output = ()>) {
+        let mut fut = std::pin::pin!(fut);
+        let mut polls = 0;
+        std::future::poll_fn(|cx| {
+            polls += 1;
+            assert!(
+                polls <= limit,
+                "the broker was polled {limit} times: it spins. When recv() returns None every \
+                 sender is gone, so return"
+            );
+            fut.as_mut().poll(cx)
+        })
+        .await
     }
 
     fn join(events: &UnboundedSender<Event>, id: ClientId) -> Receiver<String> {
@@ -73,7 +92,7 @@ mod tests {
     async fn next_line(rx: &mut Receiver<String>, what: &str) -> Option<String> {
         timeout(LIMIT, rx.recv())
             .await
-            .unwrap_or_else(|_| panic!("waited 2 s for {what}"))
+            .unwrap_or_else(|_| panic!("waited 0.5 s for {what}"))
     }
 
     fn say(events: &UnboundedSender<Event>, from: ClientId, line: &str) {

@@ -144,9 +144,9 @@ mod tests {
         async fn next_line(&mut self, what: &str) -> String {
             let mut buf = [0u8; 4096];
             while self.lines.is_empty() {
-                let n = timeout(Duration::from_secs(2), self.stream.read(&mut buf))
+                let n = timeout(Duration::from_millis(500), self.stream.read(&mut buf))
                     .await
-                    .unwrap_or_else(|_| panic!("waited 2 s for {what}"))
+                    .unwrap_or_else(|_| panic!("waited 0.5 s for {what}"))
                     .unwrap();
                 assert!(
                     n > 0,

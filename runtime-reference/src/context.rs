@@ -1,5 +1,8 @@
 //! The runtime this thread is running in: found by `spawn`, `sleep` and the I/O types, so they
 //! need no handle passed around.
+//!
+//! The lookups live here, not in `reactor` or `timer`, so that those stand alone: the runtime
+//! knows its reactor and timers, never the other way round.
 
 use std::cell::{Cell, RefCell};
 use std::fmt;
@@ -7,8 +10,12 @@ use std::marker::PhantomData;
 use std::rc::Rc;
 use std::sync::Arc;
 
+use mio::event::Source;
+
 use crate::driver::Driver;
+use crate::reactor::Registered;
 use crate::task::Schedule;
+use crate::timer::Timers;
 
 #[derive(Clone)]
 pub(crate) struct Handle {
@@ -46,23 +53,39 @@ impl Drop for DrivingGuard {
     }
 }
 
-pub(crate) fn try_current() -> Option<Handle> {
-    CURRENT.with(|c| c.borrow().clone())
-}
-
-/// The current runtime's scheduler, without cloning the rest of the handle.
-pub(crate) fn current_scheduler() -> Arc<dyn Schedule> {
-    CURRENT
-        .with(|c| c.borrow().as_ref().map(|h| Arc::clone(&h.scheduler)))
-        .expect(NO_RUNTIME)
-}
-
 const NO_RUNTIME: &str = "no runtime_reference runtime on this thread: call this inside \
     Runtime::block_on, a spawned task, a worker of the multi-threaded runtime, or while a \
     Runtime::enter guard is alive";
 
-pub(crate) fn current() -> Handle {
-    try_current().expect(NO_RUNTIME)
+/// Look into the current runtime's handle, so a caller clones only the part it needs.
+///
+/// # Panics
+/// Outside a runtime.
+fn with_current<R>(f: impl FnOnce(&Handle) -> R) -> R {
+    CURRENT
+        .with(|c| c.borrow().as_ref().map(f))
+        .expect(NO_RUNTIME)
+}
+
+/// The current runtime's scheduler (for `spawn`).
+pub(crate) fn current_scheduler() -> Arc<dyn Schedule> {
+    with_current(|h| Arc::clone(&h.scheduler))
+}
+
+/// The current runtime's timers (for `sleep` and `time::now`).
+pub(crate) fn current_timers() -> Arc<Timers> {
+    with_current(|h| Arc::clone(h.driver.timers()))
+}
+
+impl<S: Source> Registered<S> {
+    /// Register `source` with the reactor of the runtime this thread is running in.
+    ///
+    /// # Panics
+    /// Outside a runtime (`Runtime::block_on`, a spawned task, or a worker thread).
+    pub fn new(source: S) -> std::io::Result<Self> {
+        let reactor = with_current(|h| Arc::clone(h.driver.reactor()));
+        Self::with_reactor(source, &reactor)
+    }
 }
 
 /// Makes a runtime current on this thread until dropped, then restores the previous one, so

@@ -32,8 +32,10 @@ use std::time::Duration;
 use crate::context::{self, Handle};
 use crate::coop;
 use crate::driver::Driver;
+use crate::lock::lock;
 use crate::task::{JoinHandle, OwnedTasks, RunOutcome, Schedule, Task, spawn_on};
 use crate::testing::TestClock;
+use crate::timer::Clock;
 
 pub use crate::context::EnterGuard;
 pub use crate::coop::yield_now;
@@ -59,7 +61,7 @@ struct Shared {
 
 impl Shared {
     fn queue(&self) -> MutexGuard<'_, VecDeque<Arc<Task>>> {
-        self.queue.lock().unwrap_or_else(|e| e.into_inner())
+        lock(&self.queue)
     }
 
     fn notify(&self) {
@@ -132,7 +134,7 @@ impl Runtime {
 
     /// A runtime on the real clock, reporting reactor creation errors.
     pub fn try_new() -> std::io::Result<Runtime> {
-        Self::build(None)
+        Self::build(Clock::Real)
     }
 
     /// A runtime whose time is `clock`: it stands still while tasks run, and when the runtime
@@ -142,10 +144,10 @@ impl Runtime {
     /// # Panics
     /// If the OS refuses to create the reactor.
     pub fn with_test_clock(clock: TestClock) -> Runtime {
-        Self::build(Some(clock)).expect("failed to create the reactor")
+        Self::build(Clock::Manual(Arc::new(clock))).expect("failed to create the reactor")
     }
 
-    fn build(clock: Option<TestClock>) -> std::io::Result<Runtime> {
+    fn build(clock: Clock) -> std::io::Result<Runtime> {
         let driver = Driver::new(clock)?;
         let shared = Arc::new(Shared {
             queue: Mutex::new(VecDeque::new()),

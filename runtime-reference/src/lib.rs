@@ -5,6 +5,9 @@
 //! so a learner who is stuck in one chapter can still do the next; after solving a chapter, the
 //! matching module is the answer key.
 //!
+//! Imports between the modules form no loop: the reactor and the timer store stand alone, the
+//! driver joins them, and the executors sit on top (`tests/layers.rs` checks it).
+//!
 //! ```
 //! use runtime_reference::executor::{run, spawn};
 //! use runtime_reference::time::sleep;
@@ -35,6 +38,10 @@ pub mod park;
 
 // 05_executor, 09_reactor, 10_scheduling
 pub mod executor;
+// The runtime current on this thread, found by `spawn`, `sleep` and `Registered::new`.
+mod context;
+// The reactor and the timers behind one `park`.
+mod driver;
 
 // 07_combinators, 15_select
 pub mod future;
@@ -51,6 +58,8 @@ pub mod coop;
 
 // 12_timers
 pub mod time;
+// The timer store `time` and the driver share (its public types are re-exported by `time`).
+mod timer;
 
 // 13_channels
 pub mod sync;
@@ -61,7 +70,7 @@ pub mod multi;
 // Helpers for every chapter's tests
 pub mod testing;
 
-mod context;
-mod driver;
+// Locks that ignore poisoning, for every module that holds a `Mutex`.
+mod lock;
 
 pub use executor::{Runtime, run, spawn};

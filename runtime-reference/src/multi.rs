@@ -52,8 +52,10 @@ use crossbeam_deque::{Injector, Steal, Stealer, Worker};
 use crate::context::{self, Handle};
 use crate::coop;
 use crate::driver::Driver;
+use crate::lock::{lock, try_lock, wait};
 use crate::park::Parker;
 use crate::task::{JoinHandle, OwnedTasks, RunOutcome, Schedule, Task, spawn_on};
+use crate::timer::Clock;
 
 /// How many tasks in a row may come from the LIFO slot. Two tasks that wake each other (a
 /// ping-pong over a channel) would otherwise take turns in the slot forever while the tasks in
@@ -96,7 +98,7 @@ struct Shared {
 
 impl Shared {
     fn idle(&self) -> MutexGuard<'_, Vec<usize>> {
-        self.idle.lock().unwrap_or_else(|e| e.into_inner())
+        lock(&self.idle)
     }
 
     fn has_work_anywhere(&self) -> bool {
@@ -135,7 +137,7 @@ impl Shared {
         if u.in_driver.load(Ordering::SeqCst) {
             self.driver.unpark();
         }
-        let _guard = u.lock.lock().unwrap_or_else(|e| e.into_inner());
+        let _guard = lock(&u.lock);
         u.cvar.notify_one();
     }
 
@@ -307,7 +309,7 @@ impl WorkerCtx {
 
     /// Look at I/O and timers without waiting, if no idle worker is already doing so.
     fn maintenance(&self) {
-        if let Ok(_guard) = self.shared.driver_lock.try_lock() {
+        if let Some(_guard) = try_lock(&self.shared.driver_lock) {
             self.shared.driver.park(Some(Duration::ZERO));
         }
     }
@@ -322,16 +324,16 @@ impl WorkerCtx {
         // was visible to its pusher would otherwise sit there with everybody asleep.
         let has_work = shared.has_work_anywhere() || shared.shutdown.load(Ordering::SeqCst);
         if !has_work {
-            if let Ok(_guard) = shared.driver_lock.try_lock() {
+            if let Some(_guard) = try_lock(&shared.driver_lock) {
                 me.in_driver.store(true, Ordering::SeqCst);
                 if !me.notified.swap(false, Ordering::SeqCst) {
                     shared.driver.park(None);
                 }
                 me.in_driver.store(false, Ordering::SeqCst);
             } else {
-                let mut guard = me.lock.lock().unwrap_or_else(|e| e.into_inner());
+                let mut guard = lock(&me.lock);
                 while !me.notified.swap(false, Ordering::SeqCst) {
-                    guard = me.cvar.wait(guard).unwrap_or_else(|e| e.into_inner());
+                    guard = wait(&me.cvar, guard);
                 }
             }
         }
@@ -412,7 +414,7 @@ impl Runtime {
     }
 
     fn start(workers: usize) -> std::io::Result<Runtime> {
-        let driver = Driver::new(None)?;
+        let driver = Driver::new(Clock::Real)?;
         let locals: Vec<Worker<Arc<Task>>> = (0..workers).map(|_| Worker::new_fifo()).collect();
         let shared = Arc::new(Shared {
             injector: Injector::new(),
@@ -462,7 +464,7 @@ impl Runtime {
     }
 
     /// Make this runtime current on this thread (see `executor::Runtime::enter`).
-    pub fn enter(&self) -> crate::executor::EnterGuard {
+    pub fn enter(&self) -> context::EnterGuard {
         context::enter(self.handle.clone())
     }
 

@@ -16,6 +16,8 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
+use crate::lock::{lock, wait, wait_timeout_while};
+
 /// A one-slot notification: `unpark` sets it, `park` waits for it and clears it.
 #[derive(Debug, Default)]
 pub struct Parker {
@@ -32,21 +34,18 @@ impl Parker {
     /// Block until notified; returns at once (consuming it) if a notification is already
     /// pending.
     pub fn park(&self) {
-        let mut notified = self.notified.lock().unwrap_or_else(|e| e.into_inner());
+        let mut notified = lock(&self.notified);
         // Loop: condvars may wake spuriously, the flag is the truth.
         while !*notified {
-            notified = self.cvar.wait(notified).unwrap_or_else(|e| e.into_inner());
+            notified = wait(&self.cvar, notified);
         }
         *notified = false;
     }
 
     /// Like `park`, but gives up after `timeout`. Returns whether a notification was consumed.
     pub fn park_timeout(&self, timeout: Duration) -> bool {
-        let notified = self.notified.lock().unwrap_or_else(|e| e.into_inner());
-        let (mut notified, _) = self
-            .cvar
-            .wait_timeout_while(notified, timeout, |n| !*n)
-            .unwrap_or_else(|e| e.into_inner());
+        let notified = lock(&self.notified);
+        let (mut notified, _) = wait_timeout_while(&self.cvar, notified, timeout, |n| !*n);
         std::mem::replace(&mut *notified, false)
     }
 
@@ -54,7 +53,7 @@ impl Parker {
     pub fn unpark(&self) {
         // Setting the flag under the lock is what makes the wake-up impossible to lose: the
         // parker either sees the flag before waiting or is already waiting when we notify.
-        *self.notified.lock().unwrap_or_else(|e| e.into_inner()) = true;
+        *lock(&self.notified) = true;
         self.cvar.notify_one();
     }
 }

@@ -6,18 +6,29 @@
 //! token. Readiness is only a hint: the operation is tried, and a `WouldBlock` clears the
 //! readiness so the next attempt waits for a fresh event.
 //!
-//! ```
-//! use runtime_reference::executor::Runtime;
-//! use runtime_reference::reactor::{Direction, Registered};
+//! The reactor stands alone: it needs mio and wakers, not an executor. Here it runs by hand;
+//! inside a runtime, the driver calls [`Reactor::wait`] when no task is ready, and
+//! `Registered::new` registers with that runtime's reactor.
 //!
-//! Runtime::new().block_on(async {
-//!     let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-//!     std_listener.set_nonblocking(true).unwrap();
-//!     let addr = std_listener.local_addr().unwrap();
-//!     let listener = Registered::new(mio::net::TcpListener::from_std(std_listener)).unwrap();
-//!     let _client = std::net::TcpStream::connect(addr).unwrap();
-//!     let (_conn, _) = listener.io(Direction::Read, |l| l.accept()).await.unwrap();
-//! });
+//! ```
+//! use runtime_reference::reactor::{Direction, Reactor, Registered};
+//! use std::task::{Context, Poll, Waker};
+//! use std::time::Duration;
+//!
+//! let reactor = Reactor::new().unwrap();
+//! let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+//! std_listener.set_nonblocking(true).unwrap();
+//! let addr = std_listener.local_addr().unwrap();
+//! let listener = mio::net::TcpListener::from_std(std_listener);
+//! let listener = Registered::with_reactor(listener, &reactor).unwrap();
+//!
+//! let mut cx = Context::from_waker(Waker::noop());
+//! let mut accept = |cx: &mut Context<'_>| listener.poll_io(cx, Direction::Read, |l| l.accept());
+//! assert!(accept(&mut cx).is_pending()); // nobody has connected: the waker is stored
+//!
+//! let _client = std::net::TcpStream::connect(addr).unwrap();
+//! while reactor.wait(Some(Duration::from_secs(1))).unwrap() == 0 {} // the listener's event
+//! assert!(matches!(accept(&mut cx), Poll::Ready(Ok(_))));
 //! ```
 
 use std::collections::HashMap;
@@ -31,6 +42,8 @@ use std::time::Duration;
 
 use mio::event::Source;
 use mio::{Events, Interest, Poll as MioPoll, Token};
+
+use crate::lock::lock;
 
 /// The token reserved for the reactor's own `mio::Waker`.
 const WAKE_TOKEN: Token = Token(0);
@@ -104,11 +117,7 @@ impl ScheduledIo {
             });
         for dir in [Direction::Read, Direction::Write] {
             if bits & dir.mask() != 0 {
-                let waker = self
-                    .waker_slot(dir)
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .take();
+                let waker = lock(self.waker_slot(dir)).take();
                 if let Some(w) = waker {
                     w.wake();
                 }
@@ -156,10 +165,7 @@ impl Reactor {
     pub fn register(self: &Arc<Self>, source: &mut impl Source) -> io::Result<Registration> {
         let token = self.next_token.fetch_add(1, Ordering::Relaxed);
         let io = Arc::new(ScheduledIo::default());
-        self.sources
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(token, Arc::clone(&io));
+        lock(&self.sources).insert(token, Arc::clone(&io));
         if let Err(e) = self.registry.register(
             source,
             Token(token),
@@ -176,21 +182,18 @@ impl Reactor {
     }
 
     fn remove(&self, token: usize) {
-        self.sources
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&token);
+        lock(&self.sources).remove(&token);
     }
 
     /// How many sources are registered right now (a closed source leaves no entry).
     pub fn source_count(&self) -> usize {
-        self.sources.lock().unwrap_or_else(|e| e.into_inner()).len()
+        lock(&self.sources).len()
     }
 
     /// Wait for events (at most `timeout`; `None` is forever) and wake the futures waiting on
     /// them. Returns how many source events were dispatched.
     pub fn wait(&self, timeout: Option<Duration>) -> io::Result<usize> {
-        let mut guard = self.poll.lock().unwrap_or_else(|e| e.into_inner());
+        let mut guard = lock(&self.poll);
         let (poll, events) = &mut *guard;
         match poll.poll(events, timeout) {
             Ok(()) => {}
@@ -203,12 +206,7 @@ impl Reactor {
             if event.token() == WAKE_TOKEN {
                 continue;
             }
-            let io = self
-                .sources
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .get(&event.token().0)
-                .cloned();
+            let io = lock(&self.sources).get(&event.token().0).cloned();
             // A stale token (the source was dropped after the event was queued): nothing to do.
             let Some(io) = io else { continue };
             let mut bits = 0;
@@ -235,20 +233,10 @@ impl Reactor {
 
     /// Drop every stored waker (runtime shutdown), breaking task -> source -> waker cycles.
     pub(crate) fn clear_wakers(&self) {
-        let sources: Vec<_> = self
-            .sources
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .values()
-            .cloned()
-            .collect();
+        let sources: Vec<_> = lock(&self.sources).values().cloned().collect();
         for io in sources {
             for dir in [Direction::Read, Direction::Write] {
-                let waker = io
-                    .waker_slot(dir)
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .take();
+                let waker = lock(io.waker_slot(dir)).take();
                 drop(waker);
             }
         }
@@ -284,11 +272,7 @@ impl Registration {
             return Poll::Ready(ev);
         }
         {
-            let mut slot = self
-                .io
-                .waker_slot(dir)
-                .lock()
-                .unwrap_or_else(|e| e.into_inner());
+            let mut slot = lock(self.io.waker_slot(dir));
             // Keep the latest waker: the same future may be polled by a different task (it
             // was moved into a spawned task, or a select changed hands), and waking the old
             // one would wake the wrong task.
@@ -355,7 +339,10 @@ impl Drop for Registration {
     }
 }
 
-/// A mio source registered with the current runtime's reactor; deregistered when dropped.
+/// A mio source registered with a reactor; deregistered when dropped.
+///
+/// `Registered::new`, which uses the reactor of the runtime this thread is running in, is
+/// defined in `context.rs`: the reactor stands alone and knows nothing of runtimes.
 pub struct Registered<S: Source> {
     source: S,
     registration: Registration,
@@ -371,15 +358,6 @@ impl<S: Source + fmt::Debug> fmt::Debug for Registered<S> {
 }
 
 impl<S: Source> Registered<S> {
-    /// Register `source` with the reactor of the runtime this thread is running in.
-    ///
-    /// # Panics
-    /// Outside a runtime (`Runtime::block_on`, a spawned task, or a worker thread).
-    pub fn new(source: S) -> io::Result<Self> {
-        let reactor = crate::context::current().driver.reactor().clone();
-        Self::with_reactor(source, &reactor)
-    }
-
     /// Register `source` with a given reactor.
     pub fn with_reactor(mut source: S, reactor: &Arc<Reactor>) -> io::Result<Self> {
         let registration = reactor.register(&mut source)?;

@@ -32,6 +32,7 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
 
 use crate::coop;
+use crate::lock::lock;
 
 /// Where a woken task goes. Each executor implements it.
 pub(crate) trait Schedule: Send + Sync + 'static {
@@ -82,9 +83,7 @@ impl OwnedTasks {
     }
 
     fn shard(&self, id: u64) -> std::sync::MutexGuard<'_, Slab> {
-        self.shards[(id % SHARDS as u64) as usize]
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
+        lock(&self.shards[(id % SHARDS as u64) as usize])
     }
 
     /// Track a new task; `false` if the runtime is shutting down (the caller drops it).
@@ -140,7 +139,7 @@ impl OwnedTasks {
         self.closed.store(true, Ordering::SeqCst);
         for i in 0..SHARDS {
             let tasks: Vec<_> = {
-                let mut shard = self.shards[i].lock().unwrap_or_else(|e| e.into_inner());
+                let mut shard = lock(&self.shards[i]);
                 shard.free.clear();
                 shard.len = 0;
                 std::mem::take(&mut shard.slots)
@@ -158,10 +157,7 @@ impl OwnedTasks {
     /// How many tasks are alive.
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
-        self.shards
-            .iter()
-            .map(|s| s.lock().unwrap_or_else(|e| e.into_inner()).len)
-            .sum()
+        self.shards.iter().map(|s| lock(s).len).sum()
     }
 }
 
@@ -213,7 +209,7 @@ impl Task {
         self.state.store(RUNNING, Ordering::SeqCst);
         let waker = Waker::from(Arc::clone(self));
         let mut cx = Context::from_waker(&waker);
-        let mut slot = self.future.lock().unwrap_or_else(|e| e.into_inner());
+        let mut slot = lock(&self.future);
         let Some(fut) = slot.as_mut() else {
             self.state.store(DONE, Ordering::SeqCst);
             return RunOutcome::Done;
@@ -252,7 +248,7 @@ impl Task {
 
     /// Drop the future without running it (runtime shutdown).
     pub(crate) fn cancel(&self) {
-        let fut = self.future.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let fut = lock(&self.future).take();
         self.state.store(DONE, Ordering::SeqCst);
         self.scheduler.owned().remove(self);
         drop(fut);
@@ -324,7 +320,7 @@ struct JoinSlot<T> {
 impl<T> JoinState<T> {
     fn complete(&self, out: Result<T, JoinError>) {
         let waker = {
-            let mut slot = self.slot.lock().unwrap_or_else(|e| e.into_inner());
+            let mut slot = lock(&self.slot);
             if slot.finished {
                 return;
             }
@@ -381,11 +377,7 @@ impl<T> JoinHandle<T> {
 
     /// Whether the task has finished (with an output, an abort, a panic or a cancellation).
     pub fn is_finished(&self) -> bool {
-        self.state
-            .slot
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .finished
+        lock(&self.state.slot).finished
     }
 }
 
@@ -401,7 +393,7 @@ impl<T> Future for JoinHandle<T> {
     type Output = Result<T, JoinError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut slot = self.state.slot.lock().unwrap_or_else(|e| e.into_inner());
+        let mut slot = lock(&self.state.slot);
         if let Some(out) = slot.output.take() {
             return Poll::Ready(out);
         }

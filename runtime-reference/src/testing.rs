@@ -22,6 +22,9 @@ use std::task::{Context, Poll, Wake, Waker};
 use std::thread::{self, Thread};
 use std::time::{Duration, Instant};
 
+use crate::lock::lock;
+use crate::timer::ManualClock;
+
 /// A waker that counts wake-ups, so a test can assert "woken exactly once".
 #[derive(Debug, Default)]
 pub struct CountingWaker {
@@ -152,17 +155,17 @@ impl TestClock {
 
     /// The current time of this clock.
     pub fn now(&self) -> Instant {
-        self.start + *self.offset.lock().unwrap_or_else(|e| e.into_inner())
+        self.start + *lock(&self.offset)
     }
 
     /// Move the clock forward by `by`.
     pub fn advance(&self, by: Duration) {
-        *self.offset.lock().unwrap_or_else(|e| e.into_inner()) += by;
+        *lock(&self.offset) += by;
     }
 
     /// Move the clock forward to `to`; does nothing if `to` is in the clock's past.
     pub fn advance_to(&self, to: Instant) {
-        let mut offset = self.offset.lock().unwrap_or_else(|e| e.into_inner());
+        let mut offset = lock(&self.offset);
         if let Some(ahead) = to.checked_duration_since(self.start + *offset) {
             *offset += ahead;
         }
@@ -170,13 +173,25 @@ impl TestClock {
 
     /// How far the clock has been advanced since it was created.
     pub fn elapsed(&self) -> Duration {
-        *self.offset.lock().unwrap_or_else(|e| e.into_inner())
+        *lock(&self.offset)
     }
 }
 
 impl Default for TestClock {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+/// What a runtime built with `Runtime::with_test_clock` reads: the driver sees only this
+/// trait, so the runtime does not depend on the testing helpers.
+impl ManualClock for TestClock {
+    fn now(&self) -> Instant {
+        TestClock::now(self)
+    }
+
+    fn advance_to(&self, to: Instant) {
+        TestClock::advance_to(self, to);
     }
 }
 

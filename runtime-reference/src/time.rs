@@ -1,9 +1,11 @@
 //! Timers: an ordered set of deadlines, `sleep`, `timeout` and `interval` (course chapter 12).
 //!
-//! The driver keeps every pending deadline in a [`TimerHeap`]; when the executor has nothing to
-//! run it waits in the reactor at most until the earliest deadline, then wakes the expired
-//! timers. A [`Sleep`] enters the heap on its first poll and leaves it when it fires or is
-//! dropped.
+//! Each runtime keeps its pending deadlines in a [`TimerHeap`] (the store is the private
+//! `timer` module, which these futures use and the driver waits on); when the executor has
+//! nothing to run it waits in the reactor at most until the earliest deadline, then wakes the
+//! expired timers. A [`Sleep`] enters the heap on its first poll and leaves it when it fires
+//! or is dropped. Time comes from the runtime's [`Clock`]: the real one, or a
+//! [`ManualClock`] such as `testing::TestClock`.
 //!
 //! ```
 //! use runtime_reference::executor::Runtime;
@@ -22,110 +24,24 @@
 //! assert_eq!(clock.elapsed(), Duration::from_secs(61));
 //! ```
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::future::{Future, poll_fn};
 use std::pin::{Pin, pin};
 use std::sync::Arc;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use crate::context;
-use crate::driver::Driver;
+use crate::timer::Timers;
 
-/// Identifies one entry of a [`TimerHeap`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct TimerKey {
-    deadline: Instant,
-    id: u64,
-}
-
-/// Pending deadlines in order, each with the waker to call when it expires.
-///
-/// A `BinaryHeap<Reverse<_>>` gives the earliest deadline just as well, but cannot remove an
-/// entry when its `Sleep` is dropped; an ordered map can, so cancelled timers leave nothing
-/// behind.
-#[derive(Debug, Default)]
-pub struct TimerHeap {
-    entries: BTreeMap<TimerKey, Waker>,
-    next_id: u64,
-}
-
-impl TimerHeap {
-    /// An empty heap.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Add a deadline; the id makes equal deadlines distinct entries.
-    pub fn insert(&mut self, deadline: Instant, waker: Waker) -> TimerKey {
-        let key = TimerKey {
-            deadline,
-            id: self.next_id,
-        };
-        self.next_id += 1;
-        self.entries.insert(key, waker);
-        key
-    }
-
-    /// Replace the waker of a pending entry. Returns `false` if the entry is gone (it fired).
-    pub fn update_waker(&mut self, key: TimerKey, waker: &Waker) -> bool {
-        match self.entries.get_mut(&key) {
-            Some(w) => {
-                if !w.will_wake(waker) {
-                    *w = waker.clone();
-                }
-                true
-            }
-            None => false,
-        }
-    }
-
-    /// Remove an entry; `false` if it was not there.
-    pub fn remove(&mut self, key: TimerKey) -> bool {
-        self.entries.remove(&key).is_some()
-    }
-
-    /// The earliest pending deadline.
-    pub fn next_deadline(&self) -> Option<Instant> {
-        self.entries.first_key_value().map(|(k, _)| k.deadline)
-    }
-
-    /// Remove every entry whose deadline is at or before `now` and return their wakers, in
-    /// deadline order. The caller wakes them after releasing any lock on the heap.
-    pub fn take_expired(&mut self, now: Instant) -> Vec<Waker> {
-        let mut fired = Vec::new();
-        while let Some(entry) = self.entries.first_entry() {
-            if entry.key().deadline > now {
-                break;
-            }
-            fired.push(entry.remove());
-        }
-        fired
-    }
-
-    /// Pending entries.
-    pub fn len(&self) -> usize {
-        self.entries.len()
-    }
-
-    /// Whether no entry is pending.
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
-    }
-
-    /// Drop every entry (runtime shutdown).
-    pub fn clear(&mut self) {
-        self.entries.clear();
-    }
-}
+pub use crate::timer::{Clock, ManualClock, TimerHeap, TimerKey};
 
 /// The current runtime's time: the real clock, or its test clock.
 ///
 /// # Panics
 /// Outside a runtime.
 pub fn now() -> Instant {
-    context::current().driver.now()
+    context::current_timers().now()
 }
 
 /// How many timers the current runtime has pending (a dropped `Sleep` leaves none).
@@ -133,7 +49,7 @@ pub fn now() -> Instant {
 /// # Panics
 /// Outside a runtime.
 pub fn pending_timers() -> usize {
-    context::current().driver.timer_count()
+    context::current_timers().len()
 }
 
 /// Wait until `duration` has passed.
@@ -141,11 +57,11 @@ pub fn pending_timers() -> usize {
 /// # Panics
 /// Outside a runtime.
 pub fn sleep(duration: Duration) -> Sleep {
-    let driver = context::current().driver;
-    let deadline = driver.now() + duration;
+    let timers = context::current_timers();
+    let deadline = timers.now() + duration;
     Sleep {
         deadline,
-        driver,
+        timers,
         key: None,
     }
 }
@@ -157,7 +73,7 @@ pub fn sleep(duration: Duration) -> Sleep {
 pub fn sleep_until(deadline: Instant) -> Sleep {
     Sleep {
         deadline,
-        driver: context::current().driver,
+        timers: context::current_timers(),
         key: None,
     }
 }
@@ -166,7 +82,7 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
 #[must_use = "futures do nothing unless awaited"]
 pub struct Sleep {
     deadline: Instant,
-    driver: Arc<Driver>,
+    timers: Arc<Timers>,
     key: Option<TimerKey>,
 }
 
@@ -187,13 +103,13 @@ impl Sleep {
 
     /// Whether the deadline has passed.
     pub fn is_elapsed(&self) -> bool {
-        self.driver.now() >= self.deadline
+        self.timers.now() >= self.deadline
     }
 
     /// Move the deadline; the old heap entry is removed.
     pub fn reset(&mut self, deadline: Instant) {
         if let Some(key) = self.key.take() {
-            self.driver.remove_timer(key);
+            self.timers.remove(key);
         }
         self.deadline = deadline;
     }
@@ -206,13 +122,13 @@ impl Future for Sleep {
         // The clock decides, not the wake-up: a wake is only a hint to look again.
         if self.is_elapsed() {
             if let Some(key) = self.key.take() {
-                self.driver.remove_timer(key);
+                self.timers.remove(key);
             }
             return Poll::Ready(());
         }
         let key = match self.key {
-            Some(key) if self.driver.update_timer_waker(key, cx.waker()) => key,
-            _ => self.driver.insert_timer(self.deadline, cx.waker().clone()),
+            Some(key) if self.timers.update_waker(key, cx.waker()) => key,
+            _ => self.timers.insert(self.deadline, cx.waker().clone()),
         };
         self.key = Some(key);
         Poll::Pending
@@ -223,7 +139,7 @@ impl Drop for Sleep {
     fn drop(&mut self) {
         // No leak and no wake of a task that stopped caring.
         if let Some(key) = self.key.take() {
-            self.driver.remove_timer(key);
+            self.timers.remove(key);
         }
     }
 }
@@ -317,7 +233,7 @@ impl Interval {
             return Poll::Pending;
         }
         let scheduled = self.next;
-        let now = self.sleep.driver.now();
+        let now = self.sleep.timers.now();
         self.next = match self.missed {
             MissedTickBehavior::Burst => scheduled + self.period,
             MissedTickBehavior::Delay => now + self.period,
@@ -342,38 +258,6 @@ mod tests {
     use crate::executor::{Runtime, spawn};
     use crate::testing::{CountingWaker, TestClock};
     use std::sync::Mutex;
-
-    #[test]
-    fn heap_fires_in_deadline_order_and_only_expired() {
-        let clock = TestClock::new();
-        let t0 = clock.now();
-        let mut heap = TimerHeap::new();
-        let (a, b, c) = (
-            CountingWaker::new(),
-            CountingWaker::new(),
-            CountingWaker::new(),
-        );
-        heap.insert(t0 + Duration::from_secs(3), c.waker());
-        heap.insert(t0 + Duration::from_secs(1), a.waker());
-        heap.insert(t0 + Duration::from_secs(2), b.waker());
-        assert_eq!(heap.next_deadline(), Some(t0 + Duration::from_secs(1)));
-        clock.advance(Duration::from_secs(2));
-        let fired = heap.take_expired(clock.now());
-        assert_eq!(fired.len(), 2);
-        assert!(fired[0].will_wake(&a.waker()) && fired[1].will_wake(&b.waker()));
-        assert_eq!(heap.len(), 1);
-        assert_eq!(heap.next_deadline(), Some(t0 + Duration::from_secs(3)));
-    }
-
-    #[test]
-    fn heap_remove_leaves_no_entry() {
-        let clock = TestClock::new();
-        let mut heap = TimerHeap::new();
-        let key = heap.insert(clock.now(), Waker::noop().clone());
-        assert!(heap.remove(key));
-        assert!(heap.is_empty());
-        assert!(!heap.remove(key));
-    }
 
     #[test]
     fn sleeps_finish_in_deadline_order_on_the_test_clock() {

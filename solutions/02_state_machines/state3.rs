@@ -51,6 +51,39 @@ async fn checksum_later(seed: u8) -> u64 {
     sum
 }
 
+/// A buffer borrowed from a pool. Its destructor hands it back, so it has drop glue.
+struct Frame {
+    bytes: [u8; 4096],
+}
+
+impl Frame {
+    fn take() -> Frame {
+        Frame { bytes: [0; 4096] }
+    }
+}
+
+thread_local! {
+    /// How many frames this thread has handed back to the pool.
+    static FRAMES_RETURNED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+impl Drop for Frame {
+    fn drop(&mut self) {
+        FRAMES_RETURNED.with(|n| n.set(n.get() + 1));
+    }
+}
+
+async fn ends_later(seed: u8) -> u16 {
+    let mut frame = Frame::take();
+    frame.bytes[0] = seed;
+    frame.bytes[4095] = seed.wrapping_mul(2);
+    let ends = u16::from(frame.bytes[0]) + u16::from(frame.bytes[4095]);
+    // Moved out (and dropped) here: never borrowed, so nothing of it is left for the future.
+    drop(frame);
+    yield_once().await;
+    ends
+}
+
 fn main() {}
 
 #[cfg(test)]
@@ -59,47 +92,74 @@ mod tests {
     use runtime_reference::testing::{CountingWaker, poll_once};
     use std::pin::pin;
 
-    /// The sum the function must return, computed the plain way.
+    /// The sum `checksum_later` must return, computed the plain way.
     fn expected(seed: u8) -> u64 {
         (0..4096_usize)
             .map(|i| u64::from(seed.wrapping_add(i as u8)))
             .sum()
     }
 
-    #[test]
-    fn buffer_held_across_the_await_is_rejected() {
-        let size = std::mem::size_of_val(&checksum_later(7));
-        assert!(
-            size < 64,
-            "the future is {size} bytes: something large is still in scope at the .await"
-        );
-    }
-
-    #[test]
-    fn changed_result_is_rejected() {
+    /// Polls twice: the first poll must be Pending (the `.await` is kept), the second Ready.
+    fn run_two_polls<F: Future>(fut: F) -> F::Output {
         let counter = CountingWaker::new();
-        for seed in [0, 7, 255] {
-            let mut fut = pin!(checksum_later(seed));
-            let mut answer = poll_once(fut.as_mut(), &counter.waker());
-            if answer.is_pending() {
-                answer = poll_once(fut.as_mut(), &counter.waker());
-            }
-            assert_eq!(answer, Poll::Ready(expected(seed)));
-        }
-    }
-
-    #[test]
-    fn removing_the_await_is_rejected() {
-        let counter = CountingWaker::new();
-        let mut fut = pin!(checksum_later(1));
+        let mut fut = pin!(fut);
         assert!(
             poll_once(fut.as_mut(), &counter.waker()).is_pending(),
             "keep the .await: the future must still wait for its turn once"
         );
         assert_eq!(counter.count(), 1);
-        assert_eq!(
-            poll_once(fut.as_mut(), &counter.waker()),
-            Poll::Ready(expected(1))
+        match poll_once(fut.as_mut(), &counter.waker()) {
+            Poll::Ready(out) => out,
+            Poll::Pending => panic!("the second poll must finish"),
+        }
+    }
+
+    #[test]
+    fn borrowed_buffer_kept_across_the_await_is_rejected() {
+        let size = std::mem::size_of_val(&checksum_later(7));
+        assert!(
+            size < 64,
+            "checksum_later's future is {size} bytes: `buffer` is borrowed (by iter_mut and \
+             iter), and a borrowed local stays in the future until the end of its scope, even \
+             after drop(buffer). End its scope before the .await"
         );
+    }
+
+    #[test]
+    fn frame_with_a_destructor_kept_across_the_await_is_rejected() {
+        let size = std::mem::size_of_val(&ends_later(7));
+        assert!(
+            size < 64,
+            "ends_later's future is {size} bytes: `frame` has a destructor, so it is live \
+             until the end of its scope, after the .await, although its last use is before"
+        );
+    }
+
+    #[test]
+    fn frame_handed_back_after_the_await_is_rejected() {
+        let counter = CountingWaker::new();
+        let mut fut = pin!(ends_later(3));
+        let before = FRAMES_RETURNED.with(|n| n.get());
+        assert!(poll_once(fut.as_mut(), &counter.waker()).is_pending());
+        assert_eq!(
+            FRAMES_RETURNED.with(|n| n.get()),
+            before + 1,
+            "ends_later is suspended at its .await and has not handed its frame back yet"
+        );
+    }
+
+    #[test]
+    fn changed_result_is_rejected() {
+        for seed in [0, 7, 255] {
+            assert_eq!(run_two_polls(checksum_later(seed)), expected(seed));
+            let ends = u16::from(seed) + u16::from(seed.wrapping_mul(2));
+            assert_eq!(run_two_polls(ends_later(seed)), ends);
+        }
+    }
+
+    #[test]
+    fn removing_the_await_is_rejected() {
+        assert_eq!(run_two_polls(checksum_later(1)), expected(1));
+        assert_eq!(run_two_polls(ends_later(1)), 3);
     }
 }

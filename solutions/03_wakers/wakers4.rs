@@ -65,17 +65,17 @@ mod tests {
         thread::spawn(move || {
             let _ = tx.send(f());
         });
-        match rx.recv_timeout(Duration::from_millis(250)) {
+        match rx.recv_timeout(Duration::from_millis(300)) {
             Ok(out) => out,
             Err(mpsc::RecvTimeoutError::Disconnected) => panic!("the code under test panicked"),
             Err(mpsc::RecvTimeoutError::Timeout) => panic!(
-                "still asleep after 250 ms: the wake did not unpark the thread that is waiting"
+                "still asleep after 300 ms: the wake did not unpark the thread that is waiting"
             ),
         }
     }
 
-    /// Pending until a helper thread, started on the first poll, wakes it after 5 ms.
-    /// Returns how many times it was polled.
+    /// Pending until a helper thread, started on the first poll, wakes it 20 ms later (at
+    /// least). Returns how many times it was polled: 2 when polled only after the wake.
     fn woken_by_another_thread() -> impl Future<Output = usize> {
         let mut polls = 0;
         let done = Arc::new(AtomicBool::new(false));
@@ -88,7 +88,7 @@ mod tests {
                 let waker = cx.waker().clone();
                 let done = Arc::clone(&done);
                 thread::spawn(move || {
-                    thread::sleep(Duration::from_millis(5));
+                    thread::sleep(Duration::from_millis(20));
                     done.store(true, Ordering::SeqCst);
                     waker.wake();
                 });
@@ -122,10 +122,10 @@ mod tests {
     #[test]
     fn polling_again_without_sleeping_is_rejected() {
         let polls = must_finish(|| block_on(woken_by_another_thread()));
-        assert!(
-            polls <= 3,
-            "the future was polled {polls} times during one 5 ms wait: block_on must sleep \
-             until woken, not poll in a loop"
+        assert_eq!(
+            polls, 2,
+            "the future was polled {polls} times for one wake-up: block_on must sleep until \
+             woken, not poll in a loop"
         );
     }
 

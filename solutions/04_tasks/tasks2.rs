@@ -81,10 +81,36 @@ fn main() {}
 mod tests {
     use super::*;
     use std::future::poll_fn;
+    use std::sync::mpsc;
+    use std::time::Duration;
 
-    /// Pending `n` times, waking itself each time, then Ready.
-    fn self_waking(mut n: usize) -> impl Future<Output = ()> {
+    /// Runs `f` on its own thread and fails (instead of hanging) if it does not finish: a task
+    /// that is polled from inside its own wake would wait on its own lock forever.
+    fn finishes(what: &str, f: impl FnOnce() + Send + 'static) {
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            f();
+            let _ = tx.send(());
+        });
+        match rx.recv_timeout(Duration::from_millis(300)) {
+            Ok(()) => {}
+            Err(mpsc::RecvTimeoutError::Timeout) => panic!(
+                "{what}: stuck. Does wake() poll the task right away (the task is already \
+                 being polled, and waits on its own lock)? wake() only puts it on the queue"
+            ),
+            Err(mpsc::RecvTimeoutError::Disconnected) => panic!("{what}: failed (see above)"),
+        }
+    }
+
+    /// Pending `n` times, waking itself each time, then Ready. Logs `name` on every poll.
+    fn self_waking(
+        name: &'static str,
+        mut n: usize,
+        log: &Arc<Mutex<Vec<&'static str>>>,
+    ) -> impl Future<Output = ()> + use<> {
+        let log = Arc::clone(log);
         poll_fn(move |cx| {
+            log.lock().unwrap().push(name);
             if n == 0 {
                 return Poll::Ready(());
             }
@@ -112,60 +138,84 @@ mod tests {
 
     #[test]
     fn wake_that_does_not_requeue_is_rejected() {
-        let executor = Executor::default();
-        executor.spawn(self_waking(1));
-        assert!(executor.run_one());
-        assert_eq!(
-            executor.queued(),
-            1,
-            "the task woke itself while it ran: its waker must have put it back on the queue"
-        );
-        assert!(executor.run_one());
-        assert_eq!(executor.queued(), 0, "a finished task is not queued again");
+        finishes("a task that wakes itself", || {
+            let executor = Executor::default();
+            executor.spawn(self_waking("a", 1, &Arc::default()));
+            assert!(executor.run_one());
+            assert_eq!(
+                executor.queued(),
+                1,
+                "the task woke itself while it ran: its waker must have put it back on the queue"
+            );
+            assert!(executor.run_one());
+            assert_eq!(executor.queued(), 0, "a finished task is not queued again");
+        });
     }
 
     #[test]
     fn polling_with_a_waker_that_forgets_the_task_is_rejected() {
-        let executor = Executor::default();
-        let slot = Slot::default();
-        executor.spawn(waits_for_outside_wake(&slot));
-        assert!(executor.run_one());
-        assert_eq!(executor.queued(), 0, "a waiting task sits on no queue");
-        let waker = slot
-            .lock()
-            .unwrap()
-            .take()
-            .expect("the future stored its waker");
-        waker.wake();
-        assert_eq!(
-            executor.queued(),
-            1,
-            "waking the waker a task was polled with must queue that task"
-        );
-        assert!(executor.run_one());
-        assert_eq!(executor.queued(), 0);
+        finishes("a task woken from outside", || {
+            let executor = Executor::default();
+            let slot = Slot::default();
+            executor.spawn(waits_for_outside_wake(&slot));
+            assert!(executor.run_one());
+            assert_eq!(executor.queued(), 0, "a waiting task sits on no queue");
+            let waker = slot
+                .lock()
+                .unwrap()
+                .take()
+                .expect("the future stored its waker");
+            waker.wake();
+            assert_eq!(
+                executor.queued(),
+                1,
+                "waking the waker a task was polled with must queue that task"
+            );
+            assert!(executor.run_one());
+            assert_eq!(executor.queued(), 0);
+        });
     }
 
     #[test]
     fn queueing_twice_per_wake_is_rejected() {
-        let executor = Executor::default();
-        executor.spawn(self_waking(3));
-        let mut runs = 0;
-        while executor.run_one() {
-            runs += 1;
-            assert!(runs <= 4, "one wake must queue the task once");
-        }
-        assert_eq!(runs, 4, "three Pendings and a Ready: four runs");
+        finishes("a task that wakes itself three times", || {
+            let executor = Executor::default();
+            executor.spawn(self_waking("a", 3, &Arc::default()));
+            let mut runs = 0;
+            while executor.run_one() {
+                runs += 1;
+                assert!(runs <= 4, "one wake must queue the task once");
+            }
+            assert_eq!(runs, 4, "three Pendings and a Ready: four runs");
+        });
+    }
+
+    #[test]
+    fn woken_task_jumping_the_queue_is_rejected() {
+        finishes("two tasks, one waking itself", || {
+            let executor = Executor::default();
+            let log = Arc::default();
+            executor.spawn(self_waking("a", 1, &log));
+            executor.spawn(self_waking("b", 0, &log));
+            while executor.run_one() {}
+            assert_eq!(
+                *log.lock().unwrap(),
+                ["a", "b", "a"],
+                "a woken task goes to the back of the queue, behind the tasks already waiting"
+            );
+        });
     }
 
     #[test]
     fn wake_from_another_thread_lost_is_rejected() {
-        let executor = Executor::default();
-        let slot = Slot::default();
-        executor.spawn(waits_for_outside_wake(&slot));
-        executor.run_one();
-        let waker = slot.lock().unwrap().take().unwrap();
-        std::thread::spawn(move || waker.wake()).join().unwrap();
-        assert_eq!(executor.queued(), 1);
+        finishes("a task woken from another thread", || {
+            let executor = Executor::default();
+            let slot = Slot::default();
+            executor.spawn(waits_for_outside_wake(&slot));
+            executor.run_one();
+            let waker = slot.lock().unwrap().take().unwrap();
+            std::thread::spawn(move || waker.wake()).join().unwrap();
+            assert_eq!(executor.queued(), 1);
+        });
     }
 }

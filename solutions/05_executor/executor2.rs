@@ -64,7 +64,6 @@ fn main() {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::mpsc;
     use std::thread;
     use std::time::Duration;
@@ -95,32 +94,41 @@ mod tests {
 
     #[test]
     fn one_unpark_releasing_two_parks_is_rejected() {
-        let parker = Arc::new(Parker::default());
-        let done = Arc::new(AtomicBool::new(false));
-        let (p, d) = (parker.clone(), done.clone());
-        let sleeper = thread::spawn(move || {
-            p.park();
-            p.park();
-            d.store(true, Ordering::SeqCst);
+        let parker = finishes("unpark() then park() on one thread", || {
+            let parker = Parker::default();
+            parker.unpark();
+            parker.park();
+            parker
         });
-        parker.unpark();
-        thread::sleep(Duration::from_millis(20));
         assert!(
-            !done.load(Ordering::SeqCst),
-            "one unpark() let two park() calls through: park must consume the notification"
+            !*parker.notified.lock().unwrap(),
+            "park() returned but left the notification in place: the next park() would \
+             not wait. park must consume the notification"
         );
-        parker.unpark();
-        finishes("the second park after the second unpark", move || {
-            sleeper.join().unwrap();
-        });
-        assert!(done.load(Ordering::SeqCst));
     }
 
-    /// Ready on its second poll; the first poll hands the waker to another thread that wakes
-    /// it at once, racing with `block_on` on its way to `park`.
+    #[test]
+    fn parked_thread_not_woken_by_unpark_is_rejected() {
+        let parker = Arc::new(Parker::default());
+        let (parking_tx, parking_rx) = mpsc::channel();
+        let p = parker.clone();
+        let sleeper = thread::spawn(move || {
+            parking_tx.send(()).unwrap();
+            p.park();
+        });
+        parking_rx.recv().unwrap();
+        // Whether the sleeper is already waiting or about to, this one unpark must release it.
+        parker.unpark();
+        finishes("park() on one thread, unpark() from another", move || {
+            sleeper.join().unwrap();
+        });
+    }
+
+    /// Ready on its second poll. The first poll hands the waker to another thread and waits
+    /// until that thread has woken it, so the wake-up always lands after the poll and before
+    /// `block_on` reaches `park`.
     struct WokenElsewhere {
         polled: bool,
-        waker_tx: mpsc::Sender<Waker>,
     }
 
     impl Future for WokenElsewhere {
@@ -130,31 +138,16 @@ mod tests {
                 return Poll::Ready(());
             }
             self.polled = true;
-            self.waker_tx.send(cx.waker().clone()).unwrap();
+            let waker = cx.waker().clone();
+            thread::spawn(move || waker.wake()).join().unwrap();
             Poll::Pending
         }
     }
 
     #[test]
     fn wake_between_poll_and_park_is_lost_is_rejected() {
-        let (waker_tx, waker_rx) = mpsc::channel::<Waker>();
-        thread::spawn(move || {
-            for waker in waker_rx {
-                waker.wake();
-            }
+        finishes("a wake-up between poll and park", || {
+            block_on(WokenElsewhere { polled: false })
         });
-        // Each round gets its own time limit, so a slow machine only makes the test slower.
-        for round in 0..100 {
-            let waker_tx = waker_tx.clone();
-            finishes(
-                &format!("round {round} of a wake-up racing with park"),
-                move || {
-                    block_on(WokenElsewhere {
-                        polled: false,
-                        waker_tx,
-                    })
-                },
-            );
-        }
     }
 }

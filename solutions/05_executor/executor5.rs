@@ -162,8 +162,29 @@ mod tests {
     use super::*;
     use runtime_reference::testing::{CountingWaker, poll_once};
     use std::sync::mpsc;
+    use std::task::Wake;
     use std::thread;
     use std::time::Duration;
+
+    /// A waker that, when woken, looks whether the output is already stored, as the task it
+    /// wakes would on its next poll. (If the lock is taken at that moment, it cannot look.)
+    struct LooksWhenWoken {
+        state: Arc<Mutex<JoinState<&'static str>>>,
+        saw_output: Mutex<Vec<bool>>,
+    }
+
+    impl Wake for LooksWhenWoken {
+        fn wake(self: Arc<Self>) {
+            self.wake_by_ref();
+        }
+
+        fn wake_by_ref(self: &Arc<Self>) {
+            if let Ok(state) = self.state.try_lock() {
+                let seen = state.output.is_some();
+                self.saw_output.lock().unwrap().push(seen);
+            }
+        }
+    }
 
     /// `Pending` (after waking itself) `n` times, then `Ready`.
     struct Yield(usize);
@@ -274,6 +295,30 @@ mod tests {
         assert_eq!(
             poll_once(Pin::new(&mut handle), &counter.waker()),
             Poll::Ready("done")
+        );
+    }
+
+    #[test]
+    fn waking_the_handle_before_the_output_is_stored_is_rejected() {
+        let executor = Executor::new();
+        let mut handle = executor.spawn(async { "stored first" });
+        let looker = Arc::new(LooksWhenWoken {
+            state: Arc::clone(&handle.state),
+            saw_output: Mutex::new(Vec::new()),
+        });
+        let waker = Waker::from(Arc::clone(&looker));
+        assert!(poll_once(Pin::new(&mut handle), &waker).is_pending());
+        run_checked(executor);
+        let seen = looker.saw_output.lock().unwrap().clone();
+        assert!(
+            !seen.contains(&false),
+            "the handle's waker was woken before the output was stored: the woken task \
+             would poll, find nothing, and sleep with nobody left to wake it. Store first, \
+             then wake"
+        );
+        assert_eq!(
+            poll_once(Pin::new(&mut handle), &waker),
+            Poll::Ready("stored first")
         );
     }
 }

@@ -128,4 +128,17 @@ mod tests {
             "the first poll must record where buf is"
         );
     }
+
+    #[test]
+    #[should_panic(expected = "moved between two polls")]
+    fn a_move_between_polls_going_unnoticed_is_rejected() {
+        let counter = CountingWaker::new();
+        let mut boxed = watcher();
+        assert!(poll_once(boxed.as_mut(), &counter.waker()).is_pending());
+        // SAFETY (test only): this breaks Pin's promise on purpose, moving the Watcher out of
+        // its box after the first poll, to see that `poll` notices. `Watcher` never reads
+        // through the address it records, so nothing dangles.
+        let mut moved: Watcher = *unsafe { Pin::into_inner_unchecked(boxed) };
+        let _ = poll_once(unsafe { Pin::new_unchecked(&mut moved) }, &counter.waker());
+    }
 }

@@ -172,4 +172,24 @@ mod tests {
             Poll::Ready(vec![])
         );
     }
+
+    #[test]
+    fn later_future_polled_with_another_waker_is_rejected() {
+        // The first future finishes at once without waking; only the second one's wake-up can
+        // bring the task back.
+        let (futs, _) = countdowns(&[0, 1]);
+        let counter = CountingWaker::new();
+        let mut all = join_all(futs);
+        assert!(poll_once(Pin::new(&mut all), &counter.waker()).is_pending());
+        assert_eq!(
+            counter.count(),
+            1,
+            "the second future woke the waker it was given, but the caller's never heard: \
+             poll every future with the caller's Context"
+        );
+        assert_eq!(
+            poll_once(Pin::new(&mut all), &counter.waker()),
+            Poll::Ready(vec![0, 10])
+        );
+    }
 }

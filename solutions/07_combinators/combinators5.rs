@@ -161,4 +161,17 @@ mod tests {
             "the second future's wake-up must reach the caller"
         );
     }
+
+    #[test]
+    #[should_panic(expected = "polled after it completed")]
+    fn answering_a_poll_after_completion_is_rejected() {
+        let counter = CountingWaker::new();
+        let (first, _) = step(0, 1);
+        let mut fut = then(first, |n| step(0, n + 1).0);
+        assert_eq!(
+            poll_once(Pin::new(&mut fut), &counter.waker()),
+            Poll::Ready(2)
+        );
+        let _ = poll_once(Pin::new(&mut fut), &counter.waker());
+    }
 }

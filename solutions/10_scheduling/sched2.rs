@@ -16,8 +16,9 @@ use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
+use std::time::Duration;
 
 type BoxFuture = Pin<Box<dyn Future<Output = ()> + Send>>;
 type Queue = Arc<Mutex<VecDeque<Arc<Task>>>>;
@@ -26,7 +27,60 @@ pub struct Task {
     future: Mutex<Option<BoxFuture>>,
     queue: Queue,
     /// True while the task sits in the queue.
-    queued: AtomicBool,
+    queued: QueuedFlag,
+}
+
+/// An `AtomicBool` with the operations this exercise needs. One addition, for the tests: they
+/// can make the first two `load`s wait for each other after reading, to check that no wake
+/// reads the flag in one step and sets it in another (two wakes could both read `false`).
+#[derive(Default)]
+pub struct QueuedFlag {
+    value: AtomicBool,
+    /// `Some(n)`: the first two loads meet here, `n` of them have arrived.
+    meet: Mutex<Option<usize>>,
+    met: Condvar,
+}
+
+impl QueuedFlag {
+    pub fn new(value: bool) -> Self {
+        QueuedFlag {
+            value: AtomicBool::new(value),
+            ..Default::default()
+        }
+    }
+
+    pub fn load(&self, order: Ordering) -> bool {
+        let value = self.value.load(order);
+        let mut meet = self.meet.lock().unwrap();
+        if let Some(arrived) = meet.as_mut().filter(|n| **n < 2) {
+            *arrived += 1;
+            // Wait (briefly) for the other load, so that both have read before either writes.
+            let _ = self
+                .met
+                .wait_timeout_while(meet, Duration::from_millis(200), |m| *m != Some(2));
+            self.met.notify_all();
+        }
+        value
+    }
+
+    pub fn store(&self, value: bool, order: Ordering) {
+        self.value.store(value, order)
+    }
+
+    /// Sets the flag to `value` and returns the value it had, in one atomic step.
+    pub fn swap(&self, value: bool, order: Ordering) -> bool {
+        self.value.swap(value, order)
+    }
+
+    pub fn compare_exchange(
+        &self,
+        current: bool,
+        new: bool,
+        success: Ordering,
+        failure: Ordering,
+    ) -> Result<bool, bool> {
+        self.value.compare_exchange(current, new, success, failure)
+    }
 }
 
 impl Wake for Task {
@@ -54,7 +108,7 @@ impl Executor {
         let task = Arc::new(Task {
             future: Mutex::new(Some(Box::pin(future))),
             queue: self.queue.clone(),
-            queued: AtomicBool::new(true),
+            queued: QueuedFlag::new(true),
         });
         self.queue.lock().unwrap().push_back(task);
     }
@@ -168,6 +222,38 @@ mod tests {
             3,
             "a task that woke itself while being polled was never polled again: \
              clear the queued flag before polling, not after"
+        );
+    }
+
+    #[test]
+    fn check_then_set_on_the_queued_flag_is_rejected() {
+        let ex = Executor::new();
+        let stored: Arc<Mutex<Option<Waker>>> = Arc::new(Mutex::new(None));
+        let s = stored.clone();
+        ex.spawn(std::future::poll_fn(move |cx| {
+            *s.lock().unwrap() = Some(cx.waker().clone());
+            Poll::<()>::Pending
+        }));
+        let task = ex.queue.lock().unwrap().back().unwrap().clone();
+        ex.run();
+        // The task waits, not queued. Two threads wake it at the same moment: each load of the
+        // flag waits until the other thread has loaded it too.
+        *task.queued.meet.lock().unwrap() = Some(0);
+        let waker = stored.lock().unwrap().clone().expect("the task was polled");
+        let wakers: Vec<_> = (0..2)
+            .map(|_| {
+                let waker = waker.clone();
+                std::thread::spawn(move || waker.wake())
+            })
+            .collect();
+        for w in wakers {
+            w.join().unwrap();
+        }
+        assert_eq!(
+            ex.queue.lock().unwrap().len(),
+            1,
+            "two wakes at the same moment queued the task twice: both read queued == false \
+             before either set it. Read and set in one atomic step (swap)"
         );
     }
 

@@ -215,6 +215,58 @@ mod tests {
         );
     }
 
+    /// A waker that, when woken, looks at the handle's state the way the woken task will:
+    /// it records a wake that came while the state said neither "aborted" nor "finished".
+    struct StateCheckingWaker {
+        state: Arc<Mutex<JoinState<()>>>,
+        woken: AtomicUsize,
+        woken_too_early: AtomicUsize,
+    }
+
+    impl std::task::Wake for StateCheckingWaker {
+        fn wake(self: Arc<Self>) {
+            self.wake_by_ref();
+        }
+
+        fn wake_by_ref(self: &Arc<Self>) {
+            self.woken.fetch_add(1, Ordering::SeqCst);
+            // Busy means the waker's caller holds the lock: the task cannot look before the
+            // caller is done with the state, so that order is fine.
+            if let Ok(state) = self.state.try_lock()
+                && !state.aborted
+                && state.output.is_none()
+            {
+                self.woken_too_early.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+    }
+
+    #[test]
+    fn waking_the_waiter_before_marking_aborted_is_rejected() {
+        let ex = Executor::new();
+        let (handle, _) = spawn_forever(&ex);
+        ex.run();
+        let checker = Arc::new(StateCheckingWaker {
+            state: handle.state.clone(),
+            woken: AtomicUsize::new(0),
+            woken_too_early: AtomicUsize::new(0),
+        });
+        let mut handle = std::pin::pin!(handle);
+        assert!(poll_once(handle.as_mut(), &Waker::from(checker.clone())).is_pending());
+        handle.abort();
+        assert_eq!(
+            checker.woken.load(Ordering::SeqCst),
+            1,
+            "abort must wake the waiter"
+        );
+        assert_eq!(
+            checker.woken_too_early.load(Ordering::SeqCst),
+            0,
+            "abort woke the waiter before marking the state aborted: a task woken then polls \
+             the handle, finds it still Pending and sleeps for good. Update the state, then wake"
+        );
+    }
+
     #[test]
     fn aborted_task_reported_as_pending_is_rejected() {
         let ex = Executor::new();

@@ -58,7 +58,8 @@ mod tests {
     use std::sync::mpsc;
     use std::time::Duration;
 
-    const LONG: Option<Duration> = Some(Duration::from_secs(2));
+    /// Long enough for an event whose cause (a write, a close) happened before the wait.
+    const LONG: Option<Duration> = Some(Duration::from_millis(500));
 
     /// Our stream on a reactor of its own (no runtime: the test drives the reactor), and a
     /// plain blocking client connected to it.
@@ -91,7 +92,7 @@ mod tests {
             let result = poll_read(&mut stream, &w, &mut buf);
             let _ = tx.send((stream, result));
         });
-        rx.recv_timeout(Duration::from_secs(1)).expect(
+        rx.recv_timeout(Duration::from_millis(500)).expect(
             "poll_read never returned: after WouldBlock, clear the readiness before asking again",
         )
     }

@@ -100,6 +100,44 @@ mod tests {
     use std::thread;
     use std::time::Duration;
 
+    /// A waker that looks at the channel when it is woken, as the woken task will: it counts
+    /// wakes that came while `ready` still said no. (Busy means the waker's caller holds the
+    /// lock, so the task cannot look before the caller is done: that order is fine.)
+    struct StateCheckingWaker<T> {
+        inner: Arc<Mutex<Inner<T>>>,
+        ready: fn(&Inner<T>) -> bool,
+        woken: std::sync::atomic::AtomicUsize,
+        too_early: std::sync::atomic::AtomicUsize,
+    }
+
+    impl<T: Send + 'static> std::task::Wake for StateCheckingWaker<T> {
+        fn wake(self: Arc<Self>) {
+            self.wake_by_ref();
+        }
+
+        fn wake_by_ref(self: &Arc<Self>) {
+            use std::sync::atomic::Ordering::SeqCst;
+            self.woken.fetch_add(1, SeqCst);
+            if let Ok(inner) = self.inner.try_lock()
+                && !(self.ready)(&inner)
+            {
+                self.too_early.fetch_add(1, SeqCst);
+            }
+        }
+    }
+
+    fn state_checking_waker<T>(
+        inner: &Arc<Mutex<Inner<T>>>,
+        ready: fn(&Inner<T>) -> bool,
+    ) -> Arc<StateCheckingWaker<T>> {
+        Arc::new(StateCheckingWaker {
+            inner: Arc::clone(inner),
+            ready,
+            woken: Default::default(),
+            too_early: Default::default(),
+        })
+    }
+
     #[test]
     fn sent_value_reported_as_canceled_is_rejected() {
         let (tx, rx) = oneshot();
@@ -144,6 +182,30 @@ mod tests {
             poll_once(rx.as_mut(), &counter.waker()),
             Poll::Ready(Err(Canceled))
         );
+    }
+
+    #[test]
+    fn waking_before_marking_closed_is_rejected() {
+        let (tx, rx) = oneshot::<u32>();
+        let mut rx = pin!(rx);
+        let checker = state_checking_waker(&rx.inner, |inner| inner.closed);
+        let waker = std::task::Waker::from(checker.clone());
+        assert!(poll_once(rx.as_mut(), &waker).is_pending());
+        drop(tx);
+        use std::sync::atomic::Ordering::SeqCst;
+        assert_eq!(
+            checker.woken.load(SeqCst),
+            1,
+            "dropping the sender must wake the receiver"
+        );
+        assert_eq!(
+            checker.too_early.load(SeqCst),
+            0,
+            "the sender's drop woke the receiver before marking the channel closed: on another \
+             thread the receiver polls at once, finds it still open and sleeps for good. Mark \
+             closed, then wake"
+        );
+        assert_eq!(poll_once(rx.as_mut(), &waker), Poll::Ready(Err(Canceled)));
     }
 
     #[test]

@@ -116,6 +116,44 @@ mod tests {
         rx.poll_recv(&mut Context::from_waker(&counter.waker()))
     }
 
+    /// A waker that looks at the channel when it is woken, as the woken task will: it counts
+    /// wakes that came while `ready` still said no. (Busy means the waker's caller holds the
+    /// lock, so the task cannot look before the caller is done: that order is fine.)
+    struct StateCheckingWaker<T> {
+        shared: Arc<Mutex<Shared<T>>>,
+        ready: fn(&Shared<T>) -> bool,
+        woken: std::sync::atomic::AtomicUsize,
+        too_early: std::sync::atomic::AtomicUsize,
+    }
+
+    impl<T: Send + 'static> std::task::Wake for StateCheckingWaker<T> {
+        fn wake(self: Arc<Self>) {
+            self.wake_by_ref();
+        }
+
+        fn wake_by_ref(self: &Arc<Self>) {
+            use std::sync::atomic::Ordering::SeqCst;
+            self.woken.fetch_add(1, SeqCst);
+            if let Ok(shared) = self.shared.try_lock()
+                && !(self.ready)(&shared)
+            {
+                self.too_early.fetch_add(1, SeqCst);
+            }
+        }
+    }
+
+    fn state_checking_waker<T>(
+        shared: &Arc<Mutex<Shared<T>>>,
+        ready: fn(&Shared<T>) -> bool,
+    ) -> Arc<StateCheckingWaker<T>> {
+        Arc::new(StateCheckingWaker {
+            shared: Arc::clone(shared),
+            ready,
+            woken: Default::default(),
+            too_early: Default::default(),
+        })
+    }
+
     #[test]
     fn values_arrive_in_order() {
         let (tx, mut rx) = unbounded();
@@ -158,6 +196,28 @@ mod tests {
              `while let Some(..) = rx.recv().await` loop would never end"
         );
         assert_eq!(poll_recv_with(&mut rx, &counter), Poll::Ready(None));
+    }
+
+    #[test]
+    fn waking_before_counting_the_sender_gone_is_rejected() {
+        let (tx, mut rx) = unbounded::<u8>();
+        let checker = state_checking_waker(&rx.shared, |shared| shared.senders == 0);
+        let waker = std::task::Waker::from(checker.clone());
+        assert!(rx.poll_recv(&mut Context::from_waker(&waker)).is_pending());
+        drop(tx);
+        use std::sync::atomic::Ordering::SeqCst;
+        assert_eq!(
+            checker.woken.load(SeqCst),
+            1,
+            "the last sender's drop must wake the receiver"
+        );
+        assert_eq!(
+            checker.too_early.load(SeqCst),
+            0,
+            "the last sender woke the receiver before counting itself gone: on another thread \
+             the receiver polls at once, still sees a sender and sleeps for good. Update the \
+             count, then wake"
+        );
     }
 
     #[test]

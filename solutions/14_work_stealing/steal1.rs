@@ -85,6 +85,32 @@ mod tests {
     }
 
     #[test]
+    fn returning_before_the_jobs_finish_is_rejected() {
+        let queue = Arc::new(SharedQueue::default());
+        let returned = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (report_tx, report) = std::sync::mpsc::channel();
+        let r = Arc::clone(&returned);
+        // The job watches (50 ms) for run_workers to return while it is still running: a
+        // run_workers that joins its threads cannot.
+        queue.push(move || {
+            let start = Instant::now();
+            while !r.load(Ordering::SeqCst) && start.elapsed() < Duration::from_millis(50) {
+                thread::sleep(Duration::from_millis(1));
+            }
+            let _ = report_tx.send(r.load(Ordering::SeqCst));
+        });
+        run_workers(queue, 2);
+        returned.store(true, Ordering::SeqCst);
+        let returned_early = report
+            .recv_timeout(Duration::from_millis(500))
+            .expect("the job never ran");
+        assert!(
+            !returned_early,
+            "run_workers returned while a job was still running: join every worker thread"
+        );
+    }
+
+    #[test]
     fn newest_first_is_rejected() {
         let queue = Arc::new(SharedQueue::default());
         let order = Arc::new(Mutex::new(Vec::new()));
@@ -146,15 +172,14 @@ mod tests {
     fn only_one_worker_running_is_rejected() {
         let queue = Arc::new(SharedQueue::default());
         let threads = Arc::new(Mutex::new(HashSet::new()));
+        // Each job waits until two different threads have started a job, or until one shared
+        // deadline (so a single worker fails the test once, not once per job).
+        let deadline = Instant::now() + Duration::from_millis(300);
         for _ in 0..2 {
             let threads = Arc::clone(&threads);
-            // Each job waits (up to 500 ms) until two different threads have started a job.
             queue.push(move || {
                 threads.lock().unwrap().insert(thread::current().id());
-                let start = Instant::now();
-                while threads.lock().unwrap().len() < 2
-                    && start.elapsed() < Duration::from_millis(500)
-                {
+                while threads.lock().unwrap().len() < 2 && Instant::now() < deadline {
                     thread::sleep(Duration::from_millis(1));
                 }
             });

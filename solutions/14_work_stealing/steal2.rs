@@ -46,9 +46,16 @@ impl Injector {
     }
 }
 
+/// Every this many calls to `next_job`, a worker looks at the injector before its own queue.
+/// Without it, a worker whose jobs keep spawning jobs would never look at the injector, and the
+/// jobs waiting there would starve. (tokio's workers do the same with their global queue.)
+pub const GLOBAL_QUEUE_INTERVAL: u32 = 61;
+
 pub struct Worker {
     pub local: VecDeque<Job>,
     pub injector: Arc<Injector>,
+    /// How many times `next_job` has been called.
+    pub tick: u32,
 }
 
 impl Worker {
@@ -56,6 +63,7 @@ impl Worker {
         Worker {
             local: VecDeque::new(),
             injector,
+            tick: 0,
         }
     }
 
@@ -65,8 +73,16 @@ impl Worker {
         self.local.push_back(Box::new(job));
     }
 
-    /// The next job for this worker, oldest first: its own queue, then the injector.
+    /// The next job for this worker, oldest first: its own queue, then the injector; but on
+    /// every `GLOBAL_QUEUE_INTERVAL`-th call, the injector first.
     pub fn next_job(&mut self) -> Option<Job> {
+        self.tick = self.tick.wrapping_add(1);
+        if self.tick.is_multiple_of(GLOBAL_QUEUE_INTERVAL)
+            && let Some(job) = self.injector.pop()
+        {
+            // Now and then the injector goes first, so a busy local queue cannot starve it.
+            return Some(job);
+        }
         self.local.pop_front().or_else(|| self.injector.pop())
     }
 
@@ -140,6 +156,60 @@ mod tests {
             *order.lock().unwrap(),
             vec![0, 1, 2, 3],
             "local jobs run oldest first"
+        );
+    }
+
+    #[test]
+    fn injector_checked_only_when_local_is_empty_is_rejected() {
+        // One job that always spawns a successor keeps the local queue busy for 1000 turns.
+        // Two jobs wait in the injector; each must be taken within GLOBAL_QUEUE_INTERVAL turns.
+        let injector = Arc::new(Injector::default());
+        let local_turns = Arc::new(AtomicUsize::new(0));
+        let taken_at = Arc::new(Mutex::new(Vec::new()));
+        fn busy(turns: Arc<AtomicUsize>) -> impl FnOnce(&mut Worker) + Send + 'static {
+            move |w: &mut Worker| {
+                if turns.fetch_add(1, Ordering::SeqCst) < 1000 {
+                    w.spawn(busy(turns));
+                }
+            }
+        }
+        injector.push(busy(Arc::clone(&local_turns)));
+        for _ in 0..2 {
+            let (turns, taken_at) = (Arc::clone(&local_turns), Arc::clone(&taken_at));
+            injector.push(move |_: &mut Worker| {
+                taken_at.lock().unwrap().push(turns.load(Ordering::SeqCst));
+            });
+        }
+        Worker::new(injector).run();
+        let taken_at = taken_at.lock().unwrap().clone();
+        let limit = GLOBAL_QUEUE_INTERVAL as usize;
+        assert!(
+            taken_at.len() == 2 && taken_at[0] <= limit && taken_at[1] - taken_at[0] <= limit,
+            "the injected jobs ran after {taken_at:?} local jobs, while the local queue was \
+             never empty: every GLOBAL_QUEUE_INTERVAL ({limit}) calls, next_job must look at \
+             the injector first, or a busy worker starves it"
+        );
+    }
+
+    #[test]
+    fn injector_first_too_often_is_rejected() {
+        let injector = Arc::new(Injector::default());
+        let order = Arc::new(Mutex::new(Vec::new()));
+        let o = Arc::clone(&order);
+        injector.push(move |w: &mut Worker| {
+            for i in 0..10 {
+                let o = Arc::clone(&o);
+                w.spawn(move |_: &mut Worker| o.lock().unwrap().push(i));
+            }
+        });
+        let o = Arc::clone(&order);
+        injector.push(move |_: &mut Worker| o.lock().unwrap().push(99));
+        Worker::new(injector).run();
+        assert_eq!(
+            *order.lock().unwrap(),
+            vec![0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 99],
+            "within its first GLOBAL_QUEUE_INTERVAL calls, next_job takes local jobs first; \
+             the injector goes first only on every GLOBAL_QUEUE_INTERVAL-th call"
         );
     }
 

@@ -17,11 +17,40 @@
 
 use crossbeam_deque::{Injector, Steal, Stealer, Worker};
 
+/// What `find_task` steals from: crossbeam's `Injector` and `Stealer` (and, in the tests, a
+/// source that answers `Retry` on demand, which real deques only do under contention).
+pub trait Source<T> {
+    /// One task.
+    fn steal(&self) -> Steal<T>;
+    /// A batch moved into `dest`, and one task of it.
+    fn steal_batch_and_pop(&self, dest: &Worker<T>) -> Steal<T>;
+}
+
+impl<T> Source<T> for Injector<T> {
+    fn steal(&self) -> Steal<T> {
+        Injector::steal(self)
+    }
+
+    fn steal_batch_and_pop(&self, dest: &Worker<T>) -> Steal<T> {
+        Injector::steal_batch_and_pop(self, dest)
+    }
+}
+
+impl<T> Source<T> for Stealer<T> {
+    fn steal(&self) -> Steal<T> {
+        Stealer::steal(self)
+    }
+
+    fn steal_batch_and_pop(&self, dest: &Worker<T>) -> Steal<T> {
+        Stealer::steal_batch_and_pop(self, dest)
+    }
+}
+
 /// The next task for the worker owning `local`, or `None` once there is no task anywhere.
 pub fn find_task<T>(
     local: &Worker<T>,
-    injector: &Injector<T>,
-    stealers: &[Stealer<T>],
+    injector: &impl Source<T>,
+    stealers: &[impl Source<T>],
 ) -> Option<T> {
     if let Some(task) = local.pop() {
         return Some(task);
@@ -56,13 +85,72 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::thread;
 
+    const NO_STEALERS: &[Stealer<i32>] = &[];
+
+    /// Answers `Retry` a given number of times, then hands out its tasks (`Empty` after them).
+    struct Contended {
+        retries: AtomicUsize,
+        tasks: std::sync::Mutex<Vec<i32>>,
+    }
+
+    fn contended(retries: usize, tasks: &[i32]) -> Contended {
+        Contended {
+            retries: AtomicUsize::new(retries),
+            tasks: std::sync::Mutex::new(tasks.iter().rev().copied().collect()),
+        }
+    }
+
+    impl Source<i32> for Contended {
+        fn steal_batch_and_pop(&self, _dest: &Worker<i32>) -> Steal<i32> {
+            self.steal()
+        }
+
+        fn steal(&self) -> Steal<i32> {
+            if self
+                .retries
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                .is_ok()
+            {
+                return Steal::Retry;
+            }
+            match self.tasks.lock().unwrap().pop() {
+                Some(task) => Steal::Success(task),
+                None => Steal::Empty,
+            }
+        }
+    }
+
+    #[test]
+    fn retry_from_the_injector_taken_as_empty_is_rejected() {
+        let local = Worker::new_fifo();
+        let injector = contended(2, &[42]);
+        assert_eq!(
+            find_task(&local, &injector, NO_STEALERS),
+            Some(42),
+            "the injector answered Retry (a race with another thief) and then had a task: Retry \
+             is not Empty, try the round again"
+        );
+    }
+
+    #[test]
+    fn retry_from_a_worker_taken_as_empty_is_rejected() {
+        let local = Worker::new_fifo();
+        let stealers = [contended(0, &[]), contended(1, &[7])];
+        assert_eq!(
+            find_task(&local, &Injector::new(), &stealers),
+            Some(7),
+            "the last worker answered Retry and then had a task: a round with a Retry is not a \
+             round of Empty, go around again before returning None"
+        );
+    }
+
     #[test]
     fn own_queue_comes_first() {
         let local = Worker::new_fifo();
         let injector = Injector::new();
         local.push(1);
         injector.push(100);
-        assert_eq!(find_task(&local, &injector, &[]), Some(1));
+        assert_eq!(find_task(&local, &injector, NO_STEALERS), Some(1));
         assert_eq!(
             injector.len(),
             1,
@@ -77,7 +165,7 @@ mod tests {
         for i in 0..10 {
             injector.push(i);
         }
-        assert_eq!(find_task(&local, &injector, &[]), Some(0));
+        assert_eq!(find_task(&local, &injector, NO_STEALERS), Some(0));
         assert!(
             !local.is_empty(),
             "one task was taken from an injector of 10 and none moved to the local queue: use \
@@ -149,7 +237,7 @@ mod tests {
                     .map(|(_, s)| s.clone())
                     .collect();
                 thread::spawn(move || {
-                    while let Some(task) = find_task(&local, &injector, &others) {
+                    while let Some(task) = find_task(&local, &*injector, &others) {
                         runs[task].fetch_add(1, Ordering::SeqCst);
                     }
                 })

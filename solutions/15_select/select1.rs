@@ -133,6 +133,53 @@ mod tests {
         assert_eq!((a_polls.get(), b_polls.get()), (1, 1));
     }
 
+    /// Pending until `fire` is called by the test, like a socket or a channel: it keeps the
+    /// waker of its last poll and wakes exactly that one.
+    struct External {
+        fired: Rc<Cell<bool>>,
+        waker: Rc<std::cell::RefCell<Option<std::task::Waker>>>,
+    }
+
+    impl Future for External {
+        type Output = u32;
+        fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<u32> {
+            if self.fired.get() {
+                return Poll::Ready(9);
+            }
+            *self.waker.borrow_mut() = Some(cx.waker().clone());
+            Poll::Pending
+        }
+    }
+
+    #[test]
+    fn second_branch_polled_with_another_waker_is_rejected() {
+        let (a, _, _) = probe(1, 100);
+        let fired = Rc::new(Cell::new(false));
+        let waker = Rc::new(std::cell::RefCell::new(None));
+        let b = External {
+            fired: Rc::clone(&fired),
+            waker: Rc::clone(&waker),
+        };
+        let task = CountingWaker::new();
+        let mut sel = select(a, b);
+        assert!(poll_once(Pin::new(&mut sel), &task.waker()).is_pending());
+        let woken_by_a = task.count();
+        // b's event happens: it wakes the waker it was polled with.
+        fired.set(true);
+        waker
+            .borrow_mut()
+            .take()
+            .expect("b was polled and left a waker")
+            .wake();
+        assert_eq!(
+            task.count(),
+            woken_by_a + 1,
+            "b's event did not wake the task: poll each branch with the task's own `cx`. A \
+             branch polled with another waker only works while some other branch keeps waking \
+             the task"
+        );
+    }
+
     #[test]
     fn loser_kept_alive_until_select_is_dropped_is_rejected() {
         let (a, _, a_dropped) = probe(1, 1);

@@ -196,6 +196,22 @@ mod tests {
     }
 
     #[test]
+    fn keeping_the_first_pollers_waker_is_rejected() {
+        let (p, _, _) = probe(100);
+        let (mut fut, handle) = cancelable(p);
+        let (first, latest) = (CountingWaker::new(), CountingWaker::new());
+        assert!(poll_once(Pin::new(&mut fut), &first.waker()).is_pending());
+        // Polled again by a task that has moved: only the newest waker still reaches it.
+        assert!(poll_once(Pin::new(&mut fut), &latest.waker()).is_pending());
+        handle.cancel();
+        assert_eq!(
+            (first.count(), latest.count()),
+            (0, 1),
+            "cancel() must wake the waker of the latest poll: leave each poll's waker in the flag"
+        );
+    }
+
+    #[test]
     fn an_async_block_stops_at_its_await_and_drops_its_locals() {
         let (guard, _, guard_dropped) = probe(1);
         let reached_the_end = Rc::new(Cell::new(false));

@@ -30,12 +30,56 @@ fn main() {}
 #[cfg(test)]
 mod tests {
     use super::*;
+    use runtime_reference::testing::{CountingWaker, poll_once};
     use std::future::{Future, poll_fn};
     use std::pin::pin;
     use std::task::Poll;
     use std::time::Duration;
     use tokio::io::AsyncWriteExt;
     use tokio::net::TcpListener;
+
+    const STUCK: &str = "a test did not finish within a second of real time: read_some is spinning (trying to read again and again without waiting for readiness)";
+
+    // Runs a test body on a current_thread runtime in a thread of its own, and fails the test if
+    // the body has not finished after one second of real time: a read_some that spins never
+    // returns from its poll, so no timeout inside the body could fire.
+    fn real_time<Fut: std::future::Future<Output = ()>>(
+        body: impl FnOnce() -> Fut + Send + 'static,
+    ) {
+        let (finished, outcome) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("failed to build the test runtime");
+            let result =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| runtime.block_on(body())));
+            let _ = finished.send(result);
+        });
+        match outcome.recv_timeout(std::time::Duration::from_secs(1)) {
+            Ok(Ok(())) => {}
+            Ok(Err(panic)) => std::panic::resume_unwind(panic),
+            Err(_) => {
+                // The stuck thread cannot be stopped and would starve the other tests: end the
+                // whole test run now, with the reason written straight to stderr (not captured).
+                let test = std::thread::current()
+                    .name()
+                    .unwrap_or("a test")
+                    .to_string();
+                let mut stderr = std::io::stderr();
+                let _ = std::io::Write::write_all(
+                    &mut stderr,
+                    format!(
+                        "
+test {test} FAILED: {STUCK}
+"
+                    )
+                    .as_bytes(),
+                );
+                std::process::exit(101);
+            }
+        }
+    }
 
     async fn connected_pair() -> (TcpStream, TcpStream) {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -66,21 +110,23 @@ mod tests {
             .expect("read_some never returned although data arrived")
     }
 
-    #[tokio::test]
-    async fn reads_what_is_there() {
-        let (mut writer, reader) = connected_pair().await;
-        writer.write_all(b"hello").await.unwrap();
-        let mut buf = [0u8; 16];
-        let mut got = Vec::new();
-        while got.len() < 5 {
-            let n = read_with_limit(&reader, &mut buf).await.unwrap();
-            assert!(
-                n > 0,
-                "read_some returned 0 (end of stream) while the peer is open"
-            );
-            got.extend_from_slice(&buf[..n]);
-        }
-        assert_eq!(got, b"hello");
+    #[test]
+    fn reads_what_is_there() {
+        real_time(|| async {
+            let (mut writer, reader) = connected_pair().await;
+            writer.write_all(b"hello").await.unwrap();
+            let mut buf = [0u8; 16];
+            let mut got = Vec::new();
+            while got.len() < 5 {
+                let n = read_with_limit(&reader, &mut buf).await.unwrap();
+                assert!(
+                    n > 0,
+                    "read_some returned 0 (end of stream) while the peer is open"
+                );
+                got.extend_from_slice(&buf[..n]);
+            }
+            assert_eq!(got, b"hello");
+        });
     }
 
     // Makes the readiness stale, polls read_some exactly once, then sends "second" and lets
@@ -105,45 +151,81 @@ mod tests {
         (first_poll, finished.map(|n| buf[..n].to_vec()))
     }
 
-    #[tokio::test]
-    async fn would_block_returned_as_an_error_is_rejected() {
-        let (first_poll, finished) = read_after_stale_readiness().await;
-        if let Poll::Ready(Err(e)) = first_poll {
-            panic!(
-                "read_some returned {e:?} after a stale readiness: WouldBlock after readable() \
-                 means wait for readiness again, not fail"
-            );
-        }
-        if first_poll.is_pending() {
-            let got = finished.expect("read_some failed after the data arrived");
+    #[test]
+    fn would_block_returned_as_an_error_is_rejected() {
+        real_time(|| async {
+            let (first_poll, finished) = read_after_stale_readiness().await;
+            if let Poll::Ready(Err(e)) = first_poll {
+                panic!(
+                    "read_some returned {e:?} after a stale readiness: WouldBlock after readable() \
+                     means wait for readiness again, not fail"
+                );
+            }
+            if first_poll.is_pending() {
+                let got = finished.expect("read_some failed after the data arrived");
+                assert!(
+                    !got.is_empty(),
+                    "read_some returned no bytes although \"second\" arrived"
+                );
+                assert!(b"second".starts_with(&got), "read_some returned {got:?}");
+            }
+        });
+    }
+
+    #[test]
+    fn would_block_reported_as_end_of_stream_is_rejected() {
+        real_time(|| async {
+            let (first_poll, _) = read_after_stale_readiness().await;
             assert!(
-                !got.is_empty(),
-                "read_some returned no bytes although \"second\" arrived"
+                !matches!(first_poll, Poll::Ready(Ok(0))),
+                "read_some returned Ok(0) after a stale readiness, which means end of stream: the peer \
+                 is still open, so wait for readiness again"
             );
-            assert!(b"second".starts_with(&got), "read_some returned {got:?}");
-        }
+            assert!(
+                first_poll.is_pending(),
+                "nothing had been sent yet, so read_some must wait (return Pending)"
+            );
+        });
     }
 
-    #[tokio::test]
-    async fn would_block_reported_as_end_of_stream_is_rejected() {
-        let (first_poll, _) = read_after_stale_readiness().await;
-        assert!(
-            !matches!(first_poll, Poll::Ready(Ok(0))),
-            "read_some returned Ok(0) after a stale readiness, which means end of stream: the peer \
-             is still open, so wait for readiness again"
-        );
-        assert!(
-            first_poll.is_pending(),
-            "nothing had been sent yet, so read_some must wait (return Pending)"
-        );
+    #[test]
+    fn spinning_on_try_read_is_rejected() {
+        real_time(|| async {
+            let (mut writer, reader) = connected_pair().await;
+            make_readiness_stale(&reader, &mut writer).await;
+            let counter = CountingWaker::new();
+            let mut buf = [0u8; 16];
+            let mut read = pin!(read_some(&reader, &mut buf));
+            assert!(
+                poll_once(read.as_mut(), &counter.waker()).is_pending(),
+                "nothing had been sent yet, so read_some must wait (return Pending)"
+            );
+            // Give a self-wake (yield_now, wake_by_ref) every chance to be delivered.
+            for _ in 0..3 {
+                tokio::task::yield_now().await;
+            }
+            assert_eq!(
+                counter.count(),
+                0,
+                "read_some woke itself although no byte had arrived: after WouldBlock, wait for \
+                 readiness (`readable().await`) instead of trying again at once"
+            );
+            writer.write_all(b"second").await.unwrap();
+            let finished = tokio::time::timeout(Duration::from_secs(2), read)
+                .await
+                .expect("read_some was never woken although data arrived");
+            assert!(finished.unwrap() > 0);
+        });
     }
 
-    #[tokio::test]
-    async fn end_of_stream_reads_zero() {
-        let (writer, reader) = connected_pair().await;
-        drop(writer);
-        let mut buf = [0u8; 4];
-        let n = read_with_limit(&reader, &mut buf).await.unwrap();
-        assert_eq!(n, 0, "a closed peer reads as Ok(0)");
+    #[test]
+    fn end_of_stream_reads_zero() {
+        real_time(|| async {
+            let (writer, reader) = connected_pair().await;
+            drop(writer);
+            let mut buf = [0u8; 4];
+            let n = read_with_limit(&reader, &mut buf).await.unwrap();
+            assert_eq!(n, 0, "a closed peer reads as Ok(0)");
+        });
     }
 }

@@ -55,6 +55,49 @@ mod tests {
     use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
     use tokio::net::TcpListener;
 
+    const STUCK: &str = "a test did not finish within a second of real time: a task is spinning (for example a writer that goes round again on a closed channel)";
+
+    // Runs a test body on a current_thread runtime in a thread of its own, and fails the test if
+    // the body has not finished after one second of real time: a task that spins can keep the
+    // body's own timeouts from ever being polled.
+    fn real_time<Fut: std::future::Future<Output = ()>>(
+        body: impl FnOnce() -> Fut + Send + 'static,
+    ) {
+        let (finished, outcome) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("failed to build the test runtime");
+            let result =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| runtime.block_on(body())));
+            let _ = finished.send(result);
+        });
+        match outcome.recv_timeout(std::time::Duration::from_secs(1)) {
+            Ok(Ok(())) => {}
+            Ok(Err(panic)) => std::panic::resume_unwind(panic),
+            Err(_) => {
+                // The stuck thread cannot be stopped and would starve the other tests: end the
+                // whole test run now, with the reason written straight to stderr (not captured).
+                let test = std::thread::current()
+                    .name()
+                    .unwrap_or("a test")
+                    .to_string();
+                let mut stderr = std::io::stderr();
+                let _ = std::io::Write::write_all(
+                    &mut stderr,
+                    format!(
+                        "
+test {test} FAILED: {STUCK}
+"
+                    )
+                    .as_bytes(),
+                );
+                std::process::exit(101);
+            }
+        }
+    }
+
     // The far end: answers every line with the same line in upper case, closes at end of stream.
     async fn uppercase_peer(stream: TcpStream) -> io::Result<()> {
         stream.set_nodelay(true)?;
@@ -101,69 +144,75 @@ mod tests {
             .unwrap_or_else(|_| panic!("{what}"))
     }
 
-    #[tokio::test]
-    async fn reading_only_after_writing_everything_is_rejected() {
-        let mut s = session().await;
-        for word in ["hello", "split", "halves"] {
-            s.to_send.send(word.to_string()).await.unwrap();
-            let reply = within(
-                "no reply arrived while `outgoing` was still open: the reader must run at the \
-                 same time as the writer, in its own task",
-                s.received.recv(),
+    #[test]
+    fn reading_only_after_writing_everything_is_rejected() {
+        real_time(|| async {
+            let mut s = session().await;
+            for word in ["hello", "split", "halves"] {
+                s.to_send.send(word.to_string()).await.unwrap();
+                let reply = within(
+                    "no reply arrived while `outgoing` was still open: the reader must run at the \
+                     same time as the writer, in its own task",
+                    s.received.recv(),
+                )
+                .await;
+                assert_eq!(reply.as_deref(), Some(word.to_uppercase().as_str()));
+            }
+        });
+    }
+
+    #[test]
+    fn write_half_kept_open_after_outgoing_closes_is_rejected() {
+        real_time(|| async {
+            let mut s = session().await;
+            s.to_send.send("last".to_string()).await.unwrap();
+            drop(s.to_send);
+            within(
+                "the writer task did not finish after `outgoing` was closed",
+                &mut s.writer,
             )
-            .await;
-            assert_eq!(reply.as_deref(), Some(word.to_uppercase().as_str()));
-        }
-    }
-
-    #[tokio::test]
-    async fn write_half_kept_open_after_outgoing_closes_is_rejected() {
-        let mut s = session().await;
-        s.to_send.send("last".to_string()).await.unwrap();
-        drop(s.to_send);
-        within(
-            "the writer task did not finish after `outgoing` was closed",
-            &mut s.writer,
-        )
-        .await
-        .expect("the writer task panicked")
-        .expect("the writer task failed");
-        within(
-            "the peer never saw end of stream: drop the write half when `outgoing` closes",
-            &mut s.peer,
-        )
-        .await
-        .unwrap()
-        .unwrap();
-        assert_eq!(s.received.recv().await.as_deref(), Some("LAST"));
-        within(
-            "the reader task did not finish at end of stream",
-            &mut s.reader,
-        )
-        .await
-        .expect("the reader task panicked")
-        .expect("the reader task failed");
-        assert_eq!(
-            s.received.recv().await,
-            None,
-            "no lines after end of stream"
-        );
-    }
-
-    #[tokio::test]
-    async fn lines_out_of_order_or_merged_are_rejected() {
-        let mut s = session().await;
-        let words: Vec<String> = (0..20).map(|i| format!("line {i}")).collect();
-        for word in &words {
-            s.to_send.send(word.clone()).await.unwrap();
-        }
-        for word in &words {
-            let reply = within("a reply went missing", s.received.recv()).await;
+            .await
+            .expect("the writer task panicked")
+            .expect("the writer task failed");
+            within(
+                "the peer never saw end of stream: drop the write half when `outgoing` closes",
+                &mut s.peer,
+            )
+            .await
+            .unwrap()
+            .unwrap();
+            assert_eq!(s.received.recv().await.as_deref(), Some("LAST"));
+            within(
+                "the reader task did not finish at end of stream",
+                &mut s.reader,
+            )
+            .await
+            .expect("the reader task panicked")
+            .expect("the reader task failed");
             assert_eq!(
-                reply,
-                Some(word.to_uppercase()),
-                "one line in, one line out, in order"
+                s.received.recv().await,
+                None,
+                "no lines after end of stream"
             );
-        }
+        });
+    }
+
+    #[test]
+    fn lines_out_of_order_or_merged_are_rejected() {
+        real_time(|| async {
+            let mut s = session().await;
+            let words: Vec<String> = (0..20).map(|i| format!("line {i}")).collect();
+            for word in &words {
+                s.to_send.send(word.clone()).await.unwrap();
+            }
+            for word in &words {
+                let reply = within("a reply went missing", s.received.recv()).await;
+                assert_eq!(
+                    reply,
+                    Some(word.to_uppercase()),
+                    "one line in, one line out, in order"
+                );
+            }
+        });
     }
 }

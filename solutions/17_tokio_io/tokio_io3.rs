@@ -49,6 +49,49 @@ mod tests {
     };
     use tokio::task::JoinHandle;
 
+    const STUCK: &str = "a test did not finish within a second of real time: serve is spinning (a loop that never waits), which also freezes tokio's paused clock";
+
+    // Runs a test body on a current_thread runtime with paused time, in a thread of its own, and
+    // fails the test if the body has not finished after one second of real time. The paused
+    // clock only moves while every task waits, so a task that never stops running freezes it
+    // and no `timeout` inside the body could fire: this real-time limit catches that case.
+    fn paused<Fut: std::future::Future<Output = ()>>(body: impl FnOnce() -> Fut + Send + 'static) {
+        let (finished, outcome) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .start_paused(true)
+                .build()
+                .expect("failed to build the test runtime");
+            let result =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| runtime.block_on(body())));
+            let _ = finished.send(result);
+        });
+        match outcome.recv_timeout(std::time::Duration::from_secs(1)) {
+            Ok(Ok(())) => {}
+            Ok(Err(panic)) => std::panic::resume_unwind(panic),
+            Err(_) => {
+                // The stuck thread cannot be stopped and would starve the other tests: end the
+                // whole test run now, with the reason written straight to stderr (not captured).
+                let test = std::thread::current()
+                    .name()
+                    .unwrap_or("a test")
+                    .to_string();
+                let mut stderr = std::io::stderr();
+                let _ = std::io::Write::write_all(
+                    &mut stderr,
+                    format!(
+                        "
+test {test} FAILED: {STUCK}
+"
+                    )
+                    .as_bytes(),
+                );
+                std::process::exit(101);
+            }
+        }
+    }
+
     struct Client {
         replies: Lines<BufReader<ReadHalf<DuplexStream>>>,
         requests: WriteHalf<DuplexStream>,
@@ -98,40 +141,48 @@ mod tests {
         }
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn replies_left_in_the_buffer_are_rejected() {
-        let mut client = connect(64);
-        assert_eq!(client.ask("PING").await, "PONG");
-        assert_eq!(client.ask("PING").await, "PONG");
+    #[test]
+    fn replies_left_in_the_buffer_are_rejected() {
+        paused(|| async {
+            let mut client = connect(64);
+            assert_eq!(client.ask("PING").await, "PONG");
+            assert_eq!(client.ask("PING").await, "PONG");
+        });
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn echo_with_the_command_left_in_is_rejected() {
-        let mut client = connect(64);
-        assert_eq!(client.ask("ECHO hello duplex").await, "hello duplex");
-        assert_eq!(client.ask("ECHO PING").await, "PING");
+    #[test]
+    fn echo_with_the_command_left_in_is_rejected() {
+        paused(|| async {
+            let mut client = connect(64);
+            assert_eq!(client.ask("ECHO hello duplex").await, "hello duplex");
+            assert_eq!(client.ask("ECHO PING").await, "PING");
+        });
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn silence_on_unknown_commands_is_rejected() {
-        let mut client = connect(64);
-        assert_eq!(client.ask("JUMP").await, "ERR unknown command");
-        assert_eq!(client.ask("ping").await, "ERR unknown command");
-        assert_eq!(client.ask("PING").await, "PONG");
+    #[test]
+    fn silence_on_unknown_commands_is_rejected() {
+        paused(|| async {
+            let mut client = connect(64);
+            assert_eq!(client.ask("JUMP").await, "ERR unknown command");
+            assert_eq!(client.ask("ping").await, "ERR unknown command");
+            assert_eq!(client.ask("PING").await, "PONG");
+        });
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn wrong_request_count_is_rejected() {
-        let mut client = connect(8);
-        for i in 0..10 {
-            let text = format!("message number {i} is longer than the pipe");
-            assert_eq!(client.ask(&format!("ECHO {text}")).await, text);
-        }
-        assert_eq!(client.ask("NOPE").await, "ERR unknown command");
-        assert_eq!(
-            client.finish().await,
-            11,
-            "serve returns how many requests it answered"
-        );
+    #[test]
+    fn wrong_request_count_is_rejected() {
+        paused(|| async {
+            let mut client = connect(8);
+            for i in 0..10 {
+                let text = format!("message number {i} is longer than the pipe");
+                assert_eq!(client.ask(&format!("ECHO {text}")).await, text);
+            }
+            assert_eq!(client.ask("NOPE").await, "ERR unknown command");
+            assert_eq!(
+                client.finish().await,
+                11,
+                "serve returns how many requests it answered"
+            );
+        });
     }
 }

@@ -44,6 +44,49 @@ mod tests {
     use tokio::task::JoinHandle;
     use tokio::time::timeout;
 
+    const STUCK: &str = "a test did not finish within a second of real time: a worker is spinning (a select! loop whose shutdown branch keeps returning Err(Closed) without stopping), which also freezes tokio's paused clock";
+
+    // Runs a test body on a current_thread runtime with paused time, in a thread of its own, and
+    // fails the test if the body has not finished after one second of real time. The paused
+    // clock only moves while every task waits, so a task that never stops running freezes it
+    // and no `timeout` inside the body could fire: this real-time limit catches that case.
+    fn paused<Fut: std::future::Future<Output = ()>>(body: impl FnOnce() -> Fut + Send + 'static) {
+        let (finished, outcome) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .start_paused(true)
+                .build()
+                .expect("failed to build the test runtime");
+            let result =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| runtime.block_on(body())));
+            let _ = finished.send(result);
+        });
+        match outcome.recv_timeout(std::time::Duration::from_secs(1)) {
+            Ok(Ok(())) => {}
+            Ok(Err(panic)) => std::panic::resume_unwind(panic),
+            Err(_) => {
+                // The stuck thread cannot be stopped and would starve the other tests: end the
+                // whole test run now, with the reason written straight to stderr (not captured).
+                let test = std::thread::current()
+                    .name()
+                    .unwrap_or("a test")
+                    .to_string();
+                let mut stderr = std::io::stderr();
+                let _ = std::io::Write::write_all(
+                    &mut stderr,
+                    format!(
+                        "
+test {test} FAILED: {STUCK}
+"
+                    )
+                    .as_bytes(),
+                );
+                std::process::exit(101);
+            }
+        }
+    }
+
     struct Pool {
         job_senders: Vec<mpsc::Sender<u32>>,
         workers: Vec<JoinHandle<usize>>,
@@ -83,66 +126,74 @@ mod tests {
         counts
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn waiting_only_for_jobs_is_rejected() {
-        let (shutdown, _) = broadcast::channel(1);
-        let p = pool(&shutdown, 3);
-        shutdown.send(()).unwrap();
-        let counts = all_stopped(
-            p.workers,
-            "the shutdown signal was sent while it was waiting for a job",
-        )
-        .await;
-        assert_eq!(counts, vec![0, 0, 0]);
-        drop(p.job_senders); // kept open until here, so only the signal could stop the workers
+    #[test]
+    fn waiting_only_for_jobs_is_rejected() {
+        paused(|| async {
+            let (shutdown, _) = broadcast::channel(1);
+            let p = pool(&shutdown, 3);
+            shutdown.send(()).unwrap();
+            let counts = all_stopped(
+                p.workers,
+                "the shutdown signal was sent while it was waiting for a job",
+            )
+            .await;
+            assert_eq!(counts, vec![0, 0, 0]);
+            drop(p.job_senders); // kept open until here, so only the signal could stop the workers
+        });
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn stopping_after_the_first_job_is_rejected() {
-        let (shutdown, _) = broadcast::channel(1);
-        let mut p = pool(&shutdown, 2);
-        for (i, tx) in p.job_senders.iter().enumerate() {
-            for n in 0..3 {
-                tx.send(10 * i as u32 + n).await.unwrap();
+    #[test]
+    fn stopping_after_the_first_job_is_rejected() {
+        paused(|| async {
+            let (shutdown, _) = broadcast::channel(1);
+            let mut p = pool(&shutdown, 2);
+            for (i, tx) in p.job_senders.iter().enumerate() {
+                for n in 0..3 {
+                    tx.send(10 * i as u32 + n).await.unwrap();
+                }
             }
-        }
-        let mut results = Vec::new();
-        for _ in 0..6 {
-            let result = timeout(Duration::from_secs(1), p.done.recv()).await;
-            results.push(result.expect("a job was never handled").unwrap());
-        }
-        results.sort();
-        assert_eq!(results, vec![0, 2, 4, 20, 22, 24]);
-        shutdown.send(()).unwrap();
-        let counts = all_stopped(p.workers, "the shutdown signal was sent").await;
-        assert_eq!(
-            counts,
-            vec![3, 3],
-            "each worker reports the jobs it handled"
-        );
-        drop(p.job_senders);
+            let mut results = Vec::new();
+            for _ in 0..6 {
+                let result = timeout(Duration::from_secs(1), p.done.recv()).await;
+                results.push(result.expect("a job was never handled").unwrap());
+            }
+            results.sort();
+            assert_eq!(results, vec![0, 2, 4, 20, 22, 24]);
+            shutdown.send(()).unwrap();
+            let counts = all_stopped(p.workers, "the shutdown signal was sent").await;
+            assert_eq!(
+                counts,
+                vec![3, 3],
+                "each worker reports the jobs it handled"
+            );
+            drop(p.job_senders);
+        });
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn ignoring_a_dropped_shutdown_sender_is_rejected() {
-        let (shutdown, _) = broadcast::channel(1);
-        let p = pool(&shutdown, 2);
-        tokio::task::yield_now().await;
-        drop(shutdown);
-        all_stopped(
-            p.workers,
-            "the shutdown sender was dropped; recv() returning Err(Closed) means stop too",
-        )
-        .await;
-        drop(p.job_senders);
+    #[test]
+    fn ignoring_a_dropped_shutdown_sender_is_rejected() {
+        paused(|| async {
+            let (shutdown, _) = broadcast::channel(1);
+            let p = pool(&shutdown, 2);
+            tokio::task::yield_now().await;
+            drop(shutdown);
+            all_stopped(
+                p.workers,
+                "the shutdown sender was dropped; recv() returning Err(Closed) means stop too",
+            )
+            .await;
+            drop(p.job_senders);
+        });
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn running_on_after_the_job_channel_closes_is_rejected() {
-        let (shutdown, _) = broadcast::channel(1);
-        let p = pool(&shutdown, 2);
-        drop(p.job_senders);
-        all_stopped(p.workers, "its job channel was closed").await;
-        drop(shutdown);
+    #[test]
+    fn running_on_after_the_job_channel_closes_is_rejected() {
+        paused(|| async {
+            let (shutdown, _) = broadcast::channel(1);
+            let p = pool(&shutdown, 2);
+            drop(p.job_senders);
+            all_stopped(p.workers, "its job channel was closed").await;
+            drop(shutdown);
+        });
     }
 }

@@ -53,6 +53,49 @@ mod tests {
     use super::*;
     use tokio::io::AsyncWriteExt;
 
+    const STUCK: &str = "a test did not finish within a second of real time: the reader is spinning (a loop that goes round again after the end of the stream, or a finished sleep polled again), which also freezes tokio's paused clock";
+
+    // Runs a test body on a current_thread runtime with paused time, in a thread of its own, and
+    // fails the test if the body has not finished after one second of real time. The paused
+    // clock only moves while every task waits, so a task that never stops running freezes it
+    // and no `timeout` inside the body could fire: this real-time limit catches that case.
+    fn paused<Fut: std::future::Future<Output = ()>>(body: impl FnOnce() -> Fut + Send + 'static) {
+        let (finished, outcome) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .start_paused(true)
+                .build()
+                .expect("failed to build the test runtime");
+            let result =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| runtime.block_on(body())));
+            let _ = finished.send(result);
+        });
+        match outcome.recv_timeout(std::time::Duration::from_secs(1)) {
+            Ok(Ok(())) => {}
+            Ok(Err(panic)) => std::panic::resume_unwind(panic),
+            Err(_) => {
+                // The stuck thread cannot be stopped and would starve the other tests: end the
+                // whole test run now, with the reason written straight to stderr (not captured).
+                let test = std::thread::current()
+                    .name()
+                    .unwrap_or("a test")
+                    .to_string();
+                let mut stderr = std::io::stderr();
+                let _ = std::io::Write::write_all(
+                    &mut stderr,
+                    format!(
+                        "
+test {test} FAILED: {STUCK}
+"
+                    )
+                    .as_bytes(),
+                );
+                std::process::exit(101);
+            }
+        }
+    }
+
     /// Sends `first`, lets `pause` pass, sends `rest`, closes the stream; returns the report.
     async fn run(first: &[u8], pause: Duration, rest: &[u8]) -> Report {
         let (mut client, mut server) = tokio::io::duplex(64);
@@ -67,36 +110,42 @@ mod tests {
             .unwrap()
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn heartbeat_or_loss_without_a_pause_is_rejected() {
-        let report = run(&[1, 2, 3, 4], Duration::from_millis(10), &[5, 6, 7, 8]).await;
-        assert_eq!(report.frames, vec![[1, 2, 3, 4], [5, 6, 7, 8]]);
-        assert_eq!(
-            report.heartbeats, 0,
-            "no pause reached 100 ms, so no heartbeat"
-        );
+    #[test]
+    fn heartbeat_or_loss_without_a_pause_is_rejected() {
+        paused(|| async {
+            let report = run(&[1, 2, 3, 4], Duration::from_millis(10), &[5, 6, 7, 8]).await;
+            assert_eq!(report.frames, vec![[1, 2, 3, 4], [5, 6, 7, 8]]);
+            assert_eq!(
+                report.heartbeats, 0,
+                "no pause reached 100 ms, so no heartbeat"
+            );
+        });
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn loop_without_the_heartbeat_race_is_rejected() {
-        let report = run(&[1, 2], Duration::from_millis(150), &[3, 4, 5, 6, 7, 8]).await;
-        assert_eq!(
-            report.heartbeats, 1,
-            "the stream was silent for 150 ms: one heartbeat must fire (is the read raced \
-             against sleep(HEARTBEAT) in a select!?)"
-        );
+    #[test]
+    fn loop_without_the_heartbeat_race_is_rejected() {
+        paused(|| async {
+            let report = run(&[1, 2], Duration::from_millis(150), &[3, 4, 5, 6, 7, 8]).await;
+            assert_eq!(
+                report.heartbeats, 1,
+                "the stream was silent for 150 ms: one heartbeat must fire (is the read raced \
+                 against sleep(HEARTBEAT) in a select!?)"
+            );
+        });
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn read_exact_cancelled_mid_frame_loses_bytes() {
-        let report = run(&[1, 2], Duration::from_millis(150), &[3, 4, 5, 6, 7, 8]).await;
-        // This is the bug, asserted: the heartbeat dropped a read_exact holding bytes 1 and 2,
-        // the next read started mid-frame, and 7 8 were left over when the stream ended.
-        assert_eq!(
-            report.frames,
-            vec![[3, 4, 5, 6]],
-            "expected the cancelled read_exact to lose bytes 1 and 2 (a fresh buffer and a \
-             fresh read_exact in each round)"
-        );
+    #[test]
+    fn read_exact_cancelled_mid_frame_loses_bytes() {
+        paused(|| async {
+            let report = run(&[1, 2], Duration::from_millis(150), &[3, 4, 5, 6, 7, 8]).await;
+            // This is the bug, asserted: the heartbeat dropped a read_exact holding bytes 1 and 2,
+            // the next read started mid-frame, and 7 8 were left over when the stream ended.
+            assert_eq!(
+                report.frames,
+                vec![[3, 4, 5, 6]],
+                "expected the cancelled read_exact to lose bytes 1 and 2 (a fresh buffer and a \
+                 fresh read_exact in each round)"
+            );
+        });
     }
 }

@@ -55,6 +55,49 @@ mod tests {
     use std::task::{Context, Poll};
     use tokio::io::{AsyncWriteExt, ReadBuf};
 
+    const STUCK: &str = "a test did not finish within a second of real time: the reader is spinning (a loop that goes round again after the end of the stream, or a finished sleep polled again), which also freezes tokio's paused clock";
+
+    // Runs a test body on a current_thread runtime with paused time, in a thread of its own, and
+    // fails the test if the body has not finished after one second of real time. The paused
+    // clock only moves while every task waits, so a task that never stops running freezes it
+    // and no `timeout` inside the body could fire: this real-time limit catches that case.
+    fn paused<Fut: std::future::Future<Output = ()>>(body: impl FnOnce() -> Fut + Send + 'static) {
+        let (finished, outcome) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .start_paused(true)
+                .build()
+                .expect("failed to build the test runtime");
+            let result =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| runtime.block_on(body())));
+            let _ = finished.send(result);
+        });
+        match outcome.recv_timeout(std::time::Duration::from_secs(1)) {
+            Ok(Ok(())) => {}
+            Ok(Err(panic)) => std::panic::resume_unwind(panic),
+            Err(_) => {
+                // The stuck thread cannot be stopped and would starve the other tests: end the
+                // whole test run now, with the reason written straight to stderr (not captured).
+                let test = std::thread::current()
+                    .name()
+                    .unwrap_or("a test")
+                    .to_string();
+                let mut stderr = std::io::stderr();
+                let _ = std::io::Write::write_all(
+                    &mut stderr,
+                    format!(
+                        "
+test {test} FAILED: {STUCK}
+"
+                    )
+                    .as_bytes(),
+                );
+                std::process::exit(101);
+            }
+        }
+    }
+
     /// Passes reads through, and fails the test if the reader keeps reading an ended stream.
     struct EndWatch<R> {
         inner: R,
@@ -102,41 +145,47 @@ mod tests {
     const NOW: Duration = Duration::ZERO;
     const LONG: Duration = Duration::from_millis(150);
 
-    #[tokio::test(start_paused = true)]
-    async fn read_exact_cancelled_by_the_heartbeat_is_rejected() {
-        let report = run(&[(NOW, &[1, 2]), (LONG, &[3, 4, 5, 6, 7, 8])]).await;
-        assert_eq!(
-            report.frames,
-            vec![[1, 2, 3, 4], [5, 6, 7, 8]],
-            "the heartbeat fired while a frame was half read; no byte may be lost"
-        );
-        assert_eq!(report.heartbeats, 1, "the 150 ms pause is one heartbeat");
+    #[test]
+    fn read_exact_cancelled_by_the_heartbeat_is_rejected() {
+        paused(|| async {
+            let report = run(&[(NOW, &[1, 2]), (LONG, &[3, 4, 5, 6, 7, 8])]).await;
+            assert_eq!(
+                report.frames,
+                vec![[1, 2, 3, 4], [5, 6, 7, 8]],
+                "the heartbeat fired while a frame was half read; no byte may be lost"
+            );
+            assert_eq!(report.heartbeats, 1, "the 150 ms pause is one heartbeat");
+        });
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn partial_frame_reset_each_round_is_rejected() {
-        // One byte at a time, each after a long pause: every frame spans several heartbeats.
-        let bytes = [9u8, 8, 7, 6, 5, 4, 3, 2];
-        let chunks: Vec<(Duration, &[u8])> = bytes
-            .iter()
-            .map(|b| (LONG, std::slice::from_ref(b)))
-            .collect();
-        let report = run(&chunks).await;
-        assert_eq!(
-            report.frames,
-            vec![[9, 8, 7, 6], [5, 4, 3, 2]],
-            "the partly filled frame and its fill count must survive every round of the loop"
-        );
-        assert_eq!(report.heartbeats, 8);
+    #[test]
+    fn partial_frame_reset_each_round_is_rejected() {
+        paused(|| async {
+            // One byte at a time, each after a long pause: every frame spans several heartbeats.
+            let bytes = [9u8, 8, 7, 6, 5, 4, 3, 2];
+            let chunks: Vec<(Duration, &[u8])> = bytes
+                .iter()
+                .map(|b| (LONG, std::slice::from_ref(b)))
+                .collect();
+            let report = run(&chunks).await;
+            assert_eq!(
+                report.frames,
+                vec![[9, 8, 7, 6], [5, 4, 3, 2]],
+                "the partly filled frame and its fill count must survive every round of the loop"
+            );
+            assert_eq!(report.heartbeats, 8);
+        });
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn end_of_stream_not_ending_the_loop_is_rejected() {
-        let report = run(&[(NOW, &[1, 1, 1, 1, 2, 2])]).await;
-        assert_eq!(
-            report.frames,
-            vec![[1, 1, 1, 1]],
-            "one whole frame, then two bytes and the end of the stream"
-        );
+    #[test]
+    fn end_of_stream_not_ending_the_loop_is_rejected() {
+        paused(|| async {
+            let report = run(&[(NOW, &[1, 1, 1, 1, 2, 2])]).await;
+            assert_eq!(
+                report.frames,
+                vec![[1, 1, 1, 1]],
+                "one whole frame, then two bytes and the end of the stream"
+            );
+        });
     }
 }

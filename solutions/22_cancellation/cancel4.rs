@@ -75,6 +75,49 @@ mod tests {
     use std::time::Duration;
     use tokio::io::AsyncWriteExt;
 
+    const STUCK: &str = "a test did not finish within a second of real time: the reader is spinning (a loop that goes round again after the end of the stream, or a finished sleep polled again), which also freezes tokio's paused clock";
+
+    // Runs a test body on a current_thread runtime with paused time, in a thread of its own, and
+    // fails the test if the body has not finished after one second of real time. The paused
+    // clock only moves while every task waits, so a task that never stops running freezes it
+    // and no `timeout` inside the body could fire: this real-time limit catches that case.
+    fn paused<Fut: std::future::Future<Output = ()>>(body: impl FnOnce() -> Fut + Send + 'static) {
+        let (finished, outcome) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .start_paused(true)
+                .build()
+                .expect("failed to build the test runtime");
+            let result =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| runtime.block_on(body())));
+            let _ = finished.send(result);
+        });
+        match outcome.recv_timeout(std::time::Duration::from_secs(1)) {
+            Ok(Ok(())) => {}
+            Ok(Err(panic)) => std::panic::resume_unwind(panic),
+            Err(_) => {
+                // The stuck thread cannot be stopped and would starve the other tests: end the
+                // whole test run now, with the reason written straight to stderr (not captured).
+                let test = std::thread::current()
+                    .name()
+                    .unwrap_or("a test")
+                    .to_string();
+                let mut stderr = std::io::stderr();
+                let _ = std::io::Write::write_all(
+                    &mut stderr,
+                    format!(
+                        "
+test {test} FAILED: {STUCK}
+"
+                    )
+                    .as_bytes(),
+                );
+                std::process::exit(101);
+            }
+        }
+    }
+
     /// Writes `chunks` one at a time with `gap` between them, then closes the stream.
     fn feed(chunks: Vec<Vec<u8>>, gap: Duration) -> tokio::io::DuplexStream {
         let (mut client, server) = tokio::io::duplex(256);
@@ -117,49 +160,55 @@ mod tests {
         out
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn bytes_lost_when_cancelled_mid_frame_is_rejected() {
-        let stream = bytes(&[b"abc", b"", b"hi", b"async"]);
-        // One byte every 10 ms: every frame is interrupted by ticks, many times.
-        let chunks = stream.iter().map(|b| vec![*b]).collect();
-        let mut framed = FramedReader::new(feed(chunks, Duration::from_millis(10)));
-        let (frames, ticks, end) = read_all(&mut framed).await;
-        assert!(ticks > 10, "the ticks should have interrupted the reads");
-        assert_eq!(
-            frames,
-            vec![
-                b"abc".to_vec(),
-                b"".to_vec(),
-                b"hi".to_vec(),
-                b"async".to_vec()
-            ],
-            "a cancelled next_frame must not lose bytes: keep them in self.buf"
-        );
-        assert!(end.is_ok(), "the stream ended cleanly between frames");
+    #[test]
+    fn bytes_lost_when_cancelled_mid_frame_is_rejected() {
+        paused(|| async {
+            let stream = bytes(&[b"abc", b"", b"hi", b"async"]);
+            // One byte every 10 ms: every frame is interrupted by ticks, many times.
+            let chunks = stream.iter().map(|b| vec![*b]).collect();
+            let mut framed = FramedReader::new(feed(chunks, Duration::from_millis(10)));
+            let (frames, ticks, end) = read_all(&mut framed).await;
+            assert!(ticks > 10, "the ticks should have interrupted the reads");
+            assert_eq!(
+                frames,
+                vec![
+                    b"abc".to_vec(),
+                    b"".to_vec(),
+                    b"hi".to_vec(),
+                    b"async".to_vec()
+                ],
+                "a cancelled next_frame must not lose bytes: keep them in self.buf"
+            );
+            assert!(end.is_ok(), "the stream ended cleanly between frames");
+        });
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn second_frame_in_the_same_read_lost_is_rejected() {
-        // All frames arrive in a single write, so one read returns all of them.
-        let chunks = vec![bytes(&[b"one", b"two", b"three"])];
-        let mut framed = FramedReader::new(feed(chunks, Duration::ZERO));
-        let (frames, _, end) = read_all(&mut framed).await;
-        assert_eq!(
-            frames,
-            vec![b"one".to_vec(), b"two".to_vec(), b"three".to_vec()],
-            "bytes read past the end of one frame are the start of the next: keep them"
-        );
-        assert!(end.is_ok());
+    #[test]
+    fn second_frame_in_the_same_read_lost_is_rejected() {
+        paused(|| async {
+            // All frames arrive in a single write, so one read returns all of them.
+            let chunks = vec![bytes(&[b"one", b"two", b"three"])];
+            let mut framed = FramedReader::new(feed(chunks, Duration::ZERO));
+            let (frames, _, end) = read_all(&mut framed).await;
+            assert_eq!(
+                frames,
+                vec![b"one".to_vec(), b"two".to_vec(), b"three".to_vec()],
+                "bytes read past the end of one frame are the start of the next: keep them"
+            );
+            assert!(end.is_ok());
+        });
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn frame_cut_off_reported_as_clean_end_is_rejected() {
-        // A frame that announces 5 bytes but the stream ends after 2.
-        let chunks = vec![bytes(&[b"ok"]), vec![5, b'x', b'y']];
-        let mut framed = FramedReader::new(feed(chunks, Duration::from_millis(1)));
-        let (frames, _, end) = read_all(&mut framed).await;
-        assert_eq!(frames, vec![b"ok".to_vec()]);
-        let err = end.expect_err("the stream ended in the middle of a frame");
-        assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
+    #[test]
+    fn frame_cut_off_reported_as_clean_end_is_rejected() {
+        paused(|| async {
+            // A frame that announces 5 bytes but the stream ends after 2.
+            let chunks = vec![bytes(&[b"ok"]), vec![5, b'x', b'y']];
+            let mut framed = FramedReader::new(feed(chunks, Duration::from_millis(1)));
+            let (frames, _, end) = read_all(&mut framed).await;
+            assert_eq!(frames, vec![b"ok".to_vec()]);
+            let err = end.expect_err("the stream ended in the middle of a frame");
+            assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
+        });
     }
 }

@@ -75,11 +75,11 @@ mod tests {
             .expect("the server did not start")
     }
 
-    /// A blocking client whose reads give up after a second instead of hanging.
+    /// A blocking client whose reads give up after 400 ms instead of hanging.
     fn client(addr: SocketAddr) -> std::net::TcpStream {
         let stream = std::net::TcpStream::connect(addr).unwrap();
         stream
-            .set_read_timeout(Some(Duration::from_secs(1)))
+            .set_read_timeout(Some(Duration::from_millis(400)))
             .unwrap();
         stream
     }
@@ -99,7 +99,7 @@ mod tests {
     /// Connects, sends `first`, and waits for its echo.
     fn first_echo(addr: SocketAddr, first: &[u8]) -> io::Result<std::net::TcpStream> {
         let mut c = std::net::TcpStream::connect(addr)?;
-        c.set_read_timeout(Some(Duration::from_secs(1)))?;
+        c.set_read_timeout(Some(Duration::from_millis(400)))?;
         c.write_all(first)?;
         let mut back = vec![0u8; first.len()];
         c.read_exact(&mut back)?;
@@ -138,7 +138,7 @@ mod tests {
             }));
         }
         for _ in 0..3 {
-            match echoed_rx.recv_timeout(Duration::from_secs(2)) {
+            match echoed_rx.recv_timeout(Duration::from_secs(1)) {
                 Ok(Ok(_)) => {}
                 Ok(Err(e)) => panic!(
                     "a client failed ({e}). A client that gets no echo while others stay \

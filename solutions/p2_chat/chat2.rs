@@ -98,7 +98,8 @@ mod tests {
     use runtime_reference::time::timeout;
     use std::time::Duration;
 
-    const LIMIT: Duration = Duration::from_secs(2);
+    /// Far longer than anything here takes on loopback, short enough to fail fast.
+    const LIMIT: Duration = Duration::from_millis(500);
 
     /// Starts `client(7, ..)` on a fresh connection; returns the test's end of the socket, the
     /// broker's end of the events, and the inbox sender from the `Join`.
@@ -108,7 +109,7 @@ mod tests {
         let (events, mut events_rx) = mpsc::unbounded();
         spawn(async move {
             let (stream, _) = listener.accept().await.unwrap();
-            client(7, stream, events).await;
+            polled_at_most(1000, client(7, stream, events)).await;
         });
         let stream = TcpStream::connect(addr).await.unwrap();
         match next_event(&mut events_rx, "Join").await {
@@ -117,10 +118,28 @@ mod tests {
         }
     }
 
+    /// Runs `fut`, counting its polls. A client here handles a few lines, so a few polls do; a
+    /// client that loops on a read of 0 bytes or on a closed inbox is polled again and again,
+    /// and fails here at once instead of running until a timeout.
+    async fn polled_at_most(limit: usize, fut: impl Future<Output = ()>) {
+        let mut fut = std::pin::pin!(fut);
+        let mut polls = 0;
+        std::future::poll_fn(|cx| {
+            polls += 1;
+            assert!(
+                polls <= limit,
+                "the client task was polled {limit} times: it spins. A read of 0 bytes (the \
+                 peer closed) or None from the inbox (the broker is gone) ends the loop"
+            );
+            fut.as_mut().poll(cx)
+        })
+        .await
+    }
+
     async fn next_event(rx: &mut Receiver<Event>, what: &str) -> Event {
         timeout(LIMIT, rx.recv())
             .await
-            .unwrap_or_else(|_| panic!("waited 2 s for the client task to send {what}"))
+            .unwrap_or_else(|_| panic!("waited 0.5 s for the client task to send {what}"))
             .expect("the client task dropped its events sender")
     }
 
@@ -130,7 +149,7 @@ mod tests {
         while !got.ends_with(b"\n") {
             let n = timeout(LIMIT, stream.read(&mut byte))
                 .await
-                .unwrap_or_else(|_| panic!("waited 2 s for {what} on the socket"))
+                .unwrap_or_else(|_| panic!("waited 0.5 s for {what} on the socket"))
                 .unwrap();
             assert!(
                 n > 0,
@@ -145,11 +164,16 @@ mod tests {
     fn socket_lines_become_messages() {
         MultiRuntime::new(2).block_on(async {
             let (mut stream, mut events, _inbox) = connect().await;
-            stream.write_all(b"hello\nwor").await.unwrap();
-            stream.write_all(b"ld\n").await.unwrap();
-            for expected in ["hello", "world"] {
+            // The second line is cut in two, and its second half is sent only once the client
+            // has read the first write (its first line came out): two reads, one line.
+            for (bytes, expected) in [(&b"hello\nwor"[..], "hello"), (&b"ld\n"[..], "world")] {
+                stream.write_all(bytes).await.unwrap();
                 match next_event(&mut events, "a Message").await {
-                    Event::Message { from: 7, line } => assert_eq!(line, expected),
+                    Event::Message { from: 7, line } => assert_eq!(
+                        line, expected,
+                        "a line split across two reads must be put back together: keep the \
+                         unfinished end of a read for the next one"
+                    ),
                     other => {
                         panic!("expected Message {{ from: 7, line: {expected:?} }}, got {other:?}")
                     }
@@ -175,6 +199,19 @@ mod tests {
                 read_line(&mut stream, "the second inbox line").await,
                 "4: ho\n"
             );
+        });
+    }
+
+    #[test]
+    fn spinning_on_a_closed_inbox_is_rejected() {
+        MultiRuntime::new(2).block_on(async {
+            let (_stream, mut events, inbox) = connect().await;
+            // The broker is gone: the inbox is closed for good.
+            drop(inbox);
+            match next_event(&mut events, "Leave after the inbox closed").await {
+                Event::Leave { id: 7 } => {}
+                other => panic!("expected Leave {{ id: 7 }}, got {other:?}"),
+            }
         });
     }
 

@@ -32,13 +32,6 @@ mod notify;
 
 pub use notify::{Notified, Notify};
 
-use std::sync::{Mutex, MutexGuard};
-
-/// Lock, ignoring poisoning: every critical section here leaves the state consistent.
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
 /// Store `new` as the waker to call, replacing an older one unless it wakes the same task.
 fn store_waker(slot: &mut Option<std::task::Waker>, new: &std::task::Waker) {
     match slot {

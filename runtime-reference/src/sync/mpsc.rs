@@ -23,8 +23,9 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 
-use super::{lock, store_waker};
+use super::store_waker;
 use crate::coop;
+use crate::lock::lock;
 
 struct State<T> {
     queue: VecDeque<T>,

@@ -5,7 +5,7 @@ use std::pin::Pin;
 use std::sync::Mutex;
 use std::task::{Context, Poll, Waker};
 
-use super::lock;
+use crate::lock::lock;
 
 /// Wake one waiting task, or all of them, without sending data.
 ///

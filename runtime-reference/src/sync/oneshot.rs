@@ -15,7 +15,8 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 
-use super::{lock, store_waker};
+use super::store_waker;
+use crate::lock::lock;
 
 struct State<T> {
     value: Option<T>,

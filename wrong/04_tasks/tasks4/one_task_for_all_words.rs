@@ -1,0 +1,67 @@
+// wrong answer: spawns one task that owns all the words, and returns a handle per word only for the first; `one_task_for_all_words_is_rejected` catches it.
+// tasks4: a spawned task must own what it uses ('static)
+//
+// A spawned task runs on its own: the function that spawned it may return, and its locals be
+// dropped, long before the task is polled for the first time. So `spawn` (ours, tokio's, any
+// executor's) requires the future to be `'static`: it may not borrow anything from the caller.
+// The fix is always the same: give the task its own data, by moving in an owned value (a
+// clone, a `String` instead of a `&str`, an `Arc` for something shared).
+//
+// `spawn_lengths` starts one tokio task per word; each task answers its word's length. It does
+// not compile: every task borrows a word that belongs to the caller. Make each task own its
+// word. Keep one task per word, in order.
+
+use tokio::task::JoinHandle;
+
+fn spawn_lengths(words: &[String]) -> Vec<JoinHandle<usize>> {
+    let words = words.to_vec();
+    vec![tokio::spawn(async move { words.iter().map(|w| w.len()).sum() })]
+}
+
+fn main() {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn owned(words: &[&str]) -> Vec<String> {
+        words.iter().map(|w| w.to_string()).collect()
+    }
+
+    async fn results(handles: Vec<JoinHandle<usize>>) -> Vec<usize> {
+        let mut lengths = Vec::new();
+        for handle in handles {
+            lengths.push(handle.await.expect("the task panicked"));
+        }
+        lengths
+    }
+
+    #[tokio::test]
+    async fn tasks_outlive_the_callers_words() {
+        let handles = {
+            let words = owned(&["spawn", "needs", "static"]);
+            spawn_lengths(&words)
+            // `words` is dropped here; the tasks must not need it.
+        };
+        assert_eq!(results(handles).await, [5, 5, 6]);
+    }
+
+    #[tokio::test]
+    async fn one_task_for_all_words_is_rejected() {
+        let words = owned(&["a", "bb", "ccc", "dddd"]);
+        let handles = spawn_lengths(&words);
+        assert_eq!(handles.len(), 4, "one task per word");
+        assert_eq!(
+            results(handles).await,
+            [1, 2, 3, 4],
+            "each task answers for its own word"
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn handles_out_of_word_order_are_rejected() {
+        let words: Vec<String> = (0..50).map(|n| "x".repeat(n)).collect();
+        let lengths = results(spawn_lengths(&words)).await;
+        assert_eq!(lengths, (0..50).collect::<Vec<_>>());
+    }
+}

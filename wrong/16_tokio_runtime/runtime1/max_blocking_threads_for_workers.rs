@@ -1,0 +1,102 @@
+// wrong answer: multi_threaded sets max_blocking_threads, the pool for spawn_blocking, instead of worker_threads; ignoring_the_worker_count_is_rejected.
+// runtime1: build a current_thread and a multi_thread runtime yourself
+//
+// `#[tokio::main]` is a macro that builds a runtime with `tokio::runtime::Builder` and calls
+// `block_on` on your `main`. Here you call the builder yourself, once for each flavor:
+//
+// - `single_threaded()` returns a runtime that runs every task on the one thread that calls
+//   `block_on` (the flavor `#[tokio::test]` uses);
+// - `multi_threaded(workers)` returns a runtime with exactly `workers` worker threads that
+//   share the spawned tasks between them.
+//
+// Enable all drivers on both (`enable_all`): the lesson of runtime2 is what happens if you don't.
+
+use tokio::runtime::{Builder, Runtime};
+
+fn single_threaded() -> Runtime {
+    Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("failed to build a current_thread runtime")
+}
+
+fn multi_threaded(workers: usize) -> Runtime {
+    Builder::new_multi_thread()
+        .max_blocking_threads(workers)
+        .enable_all()
+        .build()
+        .expect("failed to build a multi_thread runtime")
+}
+
+fn main() {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::thread::{self, ThreadId};
+    use tokio::runtime::RuntimeFlavor;
+
+    // Spawns a few tasks that yield once and report the thread they finished on.
+    fn threads_used_by_spawned_tasks(rt: &Runtime) -> Vec<ThreadId> {
+        rt.block_on(async {
+            let mut handles = Vec::new();
+            for _ in 0..8 {
+                handles.push(tokio::spawn(async {
+                    tokio::task::yield_now().await;
+                    thread::current().id()
+                }));
+            }
+            let mut ids = Vec::new();
+            for handle in handles {
+                ids.push(handle.await.expect("a spawned task panicked"));
+            }
+            ids
+        })
+    }
+
+    #[test]
+    fn multi_thread_flavor_for_the_single_threaded_runtime_is_rejected() {
+        let rt = single_threaded();
+        assert_eq!(
+            rt.handle().runtime_flavor(),
+            RuntimeFlavor::CurrentThread,
+            "single_threaded() must use Builder::new_current_thread()"
+        );
+        let caller = thread::current().id();
+        for id in threads_used_by_spawned_tasks(&rt) {
+            assert_eq!(
+                id, caller,
+                "a current_thread runtime runs its tasks on the thread that calls block_on"
+            );
+        }
+    }
+
+    #[test]
+    fn current_thread_flavor_for_the_multi_threaded_runtime_is_rejected() {
+        let rt = multi_threaded(2);
+        assert_eq!(
+            rt.handle().runtime_flavor(),
+            RuntimeFlavor::MultiThread,
+            "multi_threaded() must use Builder::new_multi_thread()"
+        );
+        let caller = thread::current().id();
+        for id in threads_used_by_spawned_tasks(&rt) {
+            assert_ne!(
+                id, caller,
+                "tasks spawned on a multi_thread runtime run on its worker threads, not on the caller"
+            );
+        }
+    }
+
+    #[test]
+    fn ignoring_the_worker_count_is_rejected() {
+        for workers in [1, 3] {
+            let rt = multi_threaded(workers);
+            assert_eq!(
+                rt.metrics().num_workers(),
+                workers,
+                "multi_threaded({workers}) must start exactly {workers} worker threads (worker_threads)"
+            );
+        }
+    }
+}
