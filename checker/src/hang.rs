@@ -164,6 +164,21 @@ mod tests {
     }
 
     #[test]
+    fn course_authors_are_told_about_timeout_secs() {
+        let t = note(&Hang {
+            name: "futures5_sol",
+            timeout: Duration::from_secs(10),
+            unfinished: &[],
+            usage: None,
+            for_author: true,
+        });
+        assert!(
+            t.contains("Course authors") && t.contains("timeout_secs"),
+            "{t}"
+        );
+    }
+
+    #[test]
     fn an_outside_sigkill_is_called_out_of_memory() {
         let u = Usage {
             cpu: Duration::ZERO,
