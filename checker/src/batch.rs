@@ -90,6 +90,7 @@ pub fn build(
     color: bool,
     timeout: Duration,
     cancel: Option<Arc<AtomicBool>>,
+    progress: Option<cargo::Progress>,
 ) -> Result<Built> {
     let pkg_dir = package_manifest.parent().unwrap_or(Path::new("."));
     let ws_root = workspace_root(pkg_dir);
@@ -155,7 +156,7 @@ pub fn build(
             color,
             timeout: Some(timeout),
             cancel: cancel.clone(),
-            progress: None,
+            progress: progress.clone(),
             target_dir: Some(target_dir.clone()),
         })?;
         if matches!(report.ending, Ending::TimedOut | Ending::Cancelled) {
@@ -288,7 +289,7 @@ fn write_if_changed(path: &Path, text: &str) -> Result<()> {
 
 /// The folder of the workspace the exercise package belongs to (the package's own when it is
 /// not in one).
-fn workspace_root(pkg_dir: &Path) -> PathBuf {
+pub fn workspace_root(pkg_dir: &Path) -> PathBuf {
     pkg_dir
         .ancestors()
         .find(|d| {

@@ -15,14 +15,18 @@ use crate::batch;
 use crate::cargo::{self, Artifact, BuildReport, BuildRequest, Diagnostic};
 use crate::course::{Exercise, Mode};
 use crate::explain;
+use crate::fold;
 use crate::hang;
 use crate::process::{self, Ending, Options};
 use crate::wrong;
 
+/// Told to the progress hook when a check's tests (or program) start running: the build is over.
+pub const TESTS_STARTED: &str = "\0tests started";
+
 /// A build is allowed this long: the first one compiles tokio and friends from scratch.
 const BUILD_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Step {
     Build,
@@ -43,14 +47,14 @@ impl Step {
 }
 
 /// A place in a file a failure points at (compiler errors; otherwise the exercise's first line).
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Annotation {
     pub file: String,
     pub line: usize,
     pub message: String,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Outcome {
     pub failed: Option<Step>,
     /// The failing step's output, or the program's output on a pass in run mode.
@@ -59,6 +63,8 @@ pub struct Outcome {
     pub notes: Vec<String>,
     pub annotations: Vec<Annotation>,
     pub timed_out: bool,
+    /// Killed by a signal it did not ask for: never remembered, it may not happen again.
+    pub crashed: bool,
 }
 
 impl Outcome {
@@ -155,6 +161,7 @@ impl Checker {
                 self.color,
                 BUILD_TIMEOUT,
                 self.cancel.clone(),
+                self.progress.clone(),
             )?
         } else {
             batch::Built::default()
@@ -287,13 +294,17 @@ impl Checker {
 
     /// The steps after the build for an exercise compiled in a batch crate (always test mode).
     fn finish_batched(&self, t: &Target, b: &batch::Batched) -> Result<Verdict> {
-        if let Some(failed) = self.run_tests(t, &b.exe, &b.tests, Some(&b.tests))? {
-            return Ok(Verdict::Final(failed));
-        }
         if t.strict && !b.diagnostics.iter().all(|d| d.level != "warning") {
             return Ok(Verdict::Recheck);
         }
-        Ok(Verdict::Final(passed(String::new())))
+        let warnings = self.warnings_text(&b.diagnostics);
+        if let Some(failed) = self.run_tests(t, &b.exe, &b.tests, Some(&b.tests))? {
+            return Ok(Verdict::Final(with_warnings(failed, &warnings)));
+        }
+        Ok(Verdict::Final(with_warnings(
+            passed(String::new()),
+            &warnings,
+        )))
     }
 
     /// The steps after the build, for one target.
@@ -315,13 +326,20 @@ impl Checker {
                 notes: explain::for_build(diagnostics),
                 annotations,
                 timed_out: report.ending == Ending::TimedOut,
+                crashed: false,
             });
         };
 
+        // Not strict: warnings do not fail the check, but the learner sees them.
+        let warnings = if t.strict {
+            String::new()
+        } else {
+            self.warnings_text(diagnostics)
+        };
         if ex.mode == Mode::Test
             && let Some(failed) = self.run_tests(t, &exe, &[], None)?
         {
-            return Ok(failed);
+            return Ok(with_warnings(failed, &warnings));
         }
 
         if t.strict {
@@ -334,6 +352,7 @@ impl Checker {
                     notes: Vec::new(),
                     annotations: vec![first_line(t, "clippy is not installed")],
                     timed_out: false,
+                    crashed: false,
                 });
             }
             let warnings: Vec<&Diagnostic> = diagnostics
@@ -355,16 +374,20 @@ impl Checker {
                     notes: Vec::new(),
                     annotations: annotate(warnings.into_iter()),
                     timed_out: false,
+                    crashed: false,
                 });
             }
         }
 
         if ex.mode == Mode::Run {
+            if let Some(progress) = &self.progress {
+                progress(TESTS_STARTED);
+            }
             let mut cmd = Command::new(&exe);
             cmd.current_dir(self.workdir());
             let run = process::run(cmd, &self.run_options(t))?;
             let output = run.output.render();
-            return Ok(match run.ending {
+            let outcome = match run.ending {
                 Ending::Exited(0) => passed(output),
                 Ending::Cancelled => cancelled(),
                 Ending::TimedOut => Outcome {
@@ -373,22 +396,30 @@ impl Checker {
                     notes: hang_notes(t, &run, &[]),
                     annotations: vec![first_line(t, "the program hung and was stopped")],
                     timed_out: true,
+                    crashed: false,
                 },
                 ending => Outcome {
                     failed: Some(Step::Run),
-                    output,
                     notes: match ending {
-                        Ending::Signaled(sig) => vec![hang::killed_note(sig, run.usage)],
+                        Ending::Signaled(libc::SIGKILL) => {
+                            vec![hang::killed_note(libc::SIGKILL, run.usage)]
+                        }
                         _ => vec![format!(
-                            "The program ended with {ending:?}; it must exit with 0."
+                            "The program ended with {}; it must exit with status 0.",
+                            describe(ending)
                         )],
                     },
-                    annotations: vec![first_line(t, "the program failed")],
+                    annotations: vec![panic_annotation(t, &output).unwrap_or_else(|| {
+                        first_line(t, &format!("the program ended with {}", describe(ending)))
+                    })],
+                    output,
                     timed_out: false,
+                    crashed: matches!(ending, Ending::Signaled(_)),
                 },
-            });
+            };
+            return Ok(with_warnings(outcome, &warnings));
         }
-        Ok(passed(String::new()))
+        Ok(with_warnings(passed(String::new()), &warnings))
     }
 
     /// Runs the test harness `exe` (only the tests `filter` names exactly, when given). `None`
@@ -404,6 +435,9 @@ impl Checker {
             // A batched exercise without tests: nothing to run, nothing failed.
             return Ok(None);
         }
+        if let Some(progress) = &self.progress {
+            progress(TESTS_STARTED);
+        }
         let mut cmd = Command::new(exe);
         cmd.args(["--color", if self.color { "always" } else { "never" }]);
         if !filter.is_empty() {
@@ -416,26 +450,48 @@ impl Checker {
             Ending::Cancelled => Some(cancelled()),
             Ending::TimedOut => {
                 let output = run.output.render();
-                let unfinished = unfinished_tests(exe, &output, listed);
+                let mut unfinished = unfinished_tests(exe, &output, listed);
+                let output = self.as_own_run(t, output, listed.is_some());
+                if listed.is_some() {
+                    let prefix = format!("{}::", t.bin);
+                    for name in &mut unfinished {
+                        if let Some(own) = name.strip_prefix(&prefix) {
+                            *name = own.to_string();
+                        }
+                    }
+                }
                 Some(Outcome {
                     failed: Some(Step::Test),
                     output,
                     notes: hang_notes(t, &run, &unfinished),
                     annotations: vec![first_line(t, "the tests hung and were stopped")],
                     timed_out: true,
+                    crashed: false,
                 })
             }
             ending => {
                 let mut notes: Vec<String> = hang::strays_note(&run.strays).into_iter().collect();
                 if let Ending::Signaled(sig) = ending {
-                    notes.push(hang::killed_note(sig, run.usage));
+                    notes.push(if sig == libc::SIGKILL {
+                        hang::killed_note(sig, run.usage)
+                    } else {
+                        format!(
+                            "The test process was {}: it crashed instead of reporting a failure.",
+                            describe(ending)
+                        )
+                    });
                 }
+                let output = self.as_own_run(t, run.output.render(), listed.is_some());
+                let annotation = panic_annotation(t, &output).unwrap_or_else(|| {
+                    first_line(t, &format!("the tests failed ({})", describe(ending)))
+                });
                 Some(Outcome {
                     failed: Some(Step::Test),
-                    output: run.output.render(),
+                    output,
                     notes,
-                    annotations: vec![first_line(t, "tests failed")],
+                    annotations: vec![annotation],
                     timed_out: false,
+                    crashed: matches!(ending, Ending::Signaled(_)),
                 })
             }
         })
@@ -446,6 +502,28 @@ impl Checker {
         self.cancel
             .as_ref()
             .is_some_and(|c| c.load(Ordering::SeqCst))
+    }
+
+    /// A batched run's output as the exercise's own harness would print it.
+    fn as_own_run(&self, t: &Target, output: String, batched: bool) -> String {
+        if !batched {
+            return output;
+        }
+        let pkg_dir = self.manifest.parent().unwrap_or(Path::new("."));
+        fold::unbatch(&output, &t.bin, &batch::workspace_root(pkg_dir))
+    }
+
+    /// The learner's own warnings, rendered as the compiler prints them (paths relative to the
+    /// workspace root, as in the exercise's own build).
+    fn warnings_text(&self, diagnostics: &[Diagnostic]) -> String {
+        let pkg_dir = self.manifest.parent().unwrap_or(Path::new("."));
+        let root = format!("{}/", batch::workspace_root(pkg_dir).display());
+        diagnostics
+            .iter()
+            .filter(|d| d.level == "warning")
+            .map(|d| d.rendered.trim_end().replace(&root, ""))
+            .collect::<Vec<_>>()
+            .join("\n\n")
     }
 
     /// Tests and programs run where `cargo test` would run them: the package's folder.
@@ -492,6 +570,7 @@ fn passed(output: String) -> Outcome {
         notes: Vec::new(),
         annotations: Vec::new(),
         timed_out: false,
+        crashed: false,
     }
 }
 
@@ -532,6 +611,7 @@ fn unbatched(t: &Target, errors: &[Diagnostic]) -> Outcome {
         notes: Vec::new(),
         annotations,
         timed_out: false,
+        crashed: false,
     }
 }
 
@@ -542,6 +622,7 @@ fn cancelled() -> Outcome {
         notes: Vec::new(),
         annotations: Vec::new(),
         timed_out: false,
+        crashed: false,
     }
 }
 
@@ -549,8 +630,77 @@ fn first_line(t: &Target, message: &str) -> Annotation {
     Annotation {
         file: t.file.display().to_string(),
         line: 1,
-        message: format!("{}: {message}", t.bin),
+        message: message.to_string(),
     }
+}
+
+/// Where the learner's file panicked, with the panic message.
+fn panic_annotation(t: &Target, output: &str) -> Option<Annotation> {
+    let (line, message) = fold::panic_in(output, &t.file)?;
+    Some(Annotation {
+        file: t.file.display().to_string(),
+        line,
+        message: if message.is_empty() {
+            "panicked here".to_string()
+        } else {
+            format!("panicked: {message}")
+        },
+    })
+}
+
+/// The compiler's warnings about the learner's file: after a failing check's own output; on a
+/// pass, as the output with a note saying the check passed anyway.
+fn with_warnings(mut outcome: Outcome, warnings: &str) -> Outcome {
+    if warnings.trim().is_empty() {
+        return outcome;
+    }
+    if outcome.passed() {
+        outcome.output = if outcome.output.trim().is_empty() {
+            warnings.to_string()
+        } else {
+            format!("{}\n\n{warnings}", outcome.output.trim_end())
+        };
+        outcome.notes.push(
+            "The check passes, but the compiler warned about your file (shown with the output). \
+             A warning often names a real mistake: a future that is never awaited does nothing."
+                .to_string(),
+        );
+    } else if outcome.failed != Some(Step::Build) {
+        outcome.output = format!(
+            "{}\n\nThe compiler also warned about your file:\n\n{warnings}",
+            outcome.output.trim_end()
+        );
+    }
+    outcome
+}
+
+/// How a process ended, in words: `exit status 1`, `killed by SIGABRT`.
+pub fn describe(ending: Ending) -> String {
+    match ending {
+        Ending::Exited(code) => format!("exit status {code}"),
+        Ending::Signaled(sig) => format!("killed by {}", signal_name(sig)),
+        Ending::TimedOut => "stopped at its deadline".to_string(),
+        Ending::Cancelled => "stopped before it finished".to_string(),
+    }
+}
+
+fn signal_name(sig: i32) -> String {
+    let name = match sig {
+        libc::SIGABRT => "SIGABRT",
+        libc::SIGSEGV => "SIGSEGV",
+        libc::SIGBUS => "SIGBUS",
+        libc::SIGILL => "SIGILL",
+        libc::SIGFPE => "SIGFPE",
+        libc::SIGKILL => "SIGKILL",
+        libc::SIGTERM => "SIGTERM",
+        libc::SIGINT => "SIGINT",
+        libc::SIGPIPE => "SIGPIPE",
+        libc::SIGTRAP => "SIGTRAP",
+        libc::SIGHUP => "SIGHUP",
+        libc::SIGQUIT => "SIGQUIT",
+        _ => return format!("signal {sig}"),
+    };
+    name.to_string()
 }
 
 /// Tests the harness lists (or `listed`, when known) but never reported a result for: the ones

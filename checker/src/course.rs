@@ -165,7 +165,10 @@ impl Course {
                     .take(5)
                     .collect();
                 if close.is_empty() {
-                    bail!("No exercise is named `{name}`; `asyncling list` shows them all")
+                    bail!(
+                        "No exercise is named `{name}`; `{} list` shows them all",
+                        crate::term::cmd()
+                    )
                 }
                 bail!(
                     "No exercise is named `{name}`; did you mean {}?",

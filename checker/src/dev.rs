@@ -116,7 +116,10 @@ pub fn check(course: &Course) -> Result<Option<String>> {
     if missing.is_empty() && extra.is_empty() {
         what.push_str("\n  the bins are not in the course's order, or not in the generated form");
     }
-    what.push_str("\nRun `asyncling dev update` to write the bins from info.toml.");
+    what.push_str(&format!(
+        "\nRun `{} dev update` to write the bins from info.toml.",
+        crate::term::cmd()
+    ));
     Ok(Some(what))
 }
 

@@ -7,11 +7,13 @@ mod check_queue;
 mod course;
 mod dev;
 mod explain;
+mod fold;
 mod hang;
 mod output_cap;
 mod pass_cache;
 mod process;
 mod procfs;
+mod report;
 mod screen;
 mod select;
 mod shipped;
@@ -26,7 +28,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use colored::Colorize;
 
 use crate::check::{Checker, Target};
@@ -75,6 +77,10 @@ enum Cmd {
     Run {
         /// The exercise's name, as `asyncling list` shows it.
         name: Option<String>,
+        /// Show every backtrace frame (by default frames of std, tokio and the reference
+        /// runtime are folded, whatever RUST_BACKTRACE says).
+        #[arg(long)]
+        backtrace: bool,
     },
     /// Show the next hint for an exercise (the current one by default).
     Hint {
@@ -117,13 +123,30 @@ enum Cmd {
 
 fn main() -> ExitCode {
     signals::install();
-    let cli = Cli::parse();
+    // Usage lines name the command as the learner typed it (`cargo course` or `asyncling`).
+    let matches = Cli::command().bin_name(term::cmd()).get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    // Tools reading `verify --format json` get a JSON answer even when the course cannot load.
+    let json = matches!(
+        cli.command,
+        Some(Cmd::Verify {
+            format: verify::Format::Json,
+            ..
+        })
+    );
     let result = real_main(cli);
     signals::wait_if_stopping();
     match result {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,
         Err(e) => {
+            if json {
+                let error = serde_json::json!({ "ok": false, "error": format!("{e:#}") });
+                println!("{error}");
+            }
             eprintln!("{} {e:#}", "error:".red().bold());
             ExitCode::from(2)
         }
@@ -169,7 +192,7 @@ fn real_main(cli: Cli) -> Result<bool> {
             }
             result
         }
-        Cmd::Run { name } => run(&course, name.as_deref(), color),
+        Cmd::Run { name, backtrace } => run(&course, name.as_deref(), color, backtrace),
         Cmd::Hint { name, all } => hint(&course, name.as_deref(), all),
         Cmd::List { done, pending } => list(&course, done, pending),
         Cmd::Reset { name } => reset(&course, &name),
@@ -201,7 +224,8 @@ fn dev_command(course: &Course, cmd: DevCmd) -> Result<bool> {
             println!(
                 "Next: write the exercise and its solution (tests identical from #[cfg(test)] on), \
                  real hints in info.toml, three wrong answers in wrong/{chapter}/{name}/, then \
-                 `asyncling verify --solutions {name}`."
+                 `{} verify --solutions {name}`.",
+                term::cmd()
             );
             Ok(true)
         }
@@ -263,11 +287,12 @@ fn status(course: &Course) -> Result<bool> {
         ex.name.bold(),
         ex.path().display()
     );
-    println!("Check it with `asyncling run`; `asyncling --help` lists every command.");
+    let c = term::cmd();
+    println!("Check it with `{c} run`; `{c} --help` lists every command.");
     Ok(true)
 }
 
-fn run(course: &Course, name: Option<&str>, color: bool) -> Result<bool> {
+fn run(course: &Course, name: Option<&str>, color: bool, full: bool) -> Result<bool> {
     let store = Store::new(&course.root);
     let i = pick(course, &store, name)?;
     let ex = &course.exercises[i];
@@ -282,7 +307,7 @@ fn run(course: &Course, name: Option<&str>, color: bool) -> Result<bool> {
         .check_all(&[Target::exercise(ex)], &|_, _| {})?
         .pop()
         .context("The check produced no result")?;
-    term::print_outcome(ex, &outcome);
+    term::print_outcome(ex, &outcome, full);
     let passed = outcome.passed();
     let p = store.update(|p| {
         if passed {
@@ -314,7 +339,7 @@ fn run(course: &Course, name: Option<&str>, color: bool) -> Result<bool> {
                         format!("exercises/{}/README.md", next.chapter()).underline()
                     );
                 }
-                println!("Next: `asyncling run {}`", next.name);
+                println!("Next: `{} run {}`", term::cmd(), next.name);
             }
         }
     }
@@ -341,7 +366,7 @@ fn hint(course: &Course, name: Option<&str>, all: bool) -> Result<bool> {
         println!("{head}\n{}\n", text.trim());
     }
     if shown < total {
-        println!("Run `asyncling hint` again for the next one.");
+        println!("Run `{} hint` again for the next one.", term::cmd());
     } else {
         println!(
             "That was the last hint. After you solve it, compare with {}.",

@@ -1,8 +1,9 @@
-//! Remembered passes. A pass is stored under a key hashed from everything that could change the
-//! result: the checked file, the exercise's settings, the manifests and lock file, the sources of
-//! path dependencies (the reference runtime), the toolchain and this checker's version. When the
-//! key is unchanged the exercise would pass again, so `verify` need not build or run it.
-//! Failures are never cached.
+//! Remembered results. A result (a pass or a failure, with everything `run` would show) is stored
+//! under a key hashed from everything that could change it: the checked file, the exercise's
+//! settings, the manifests and lock file, the sources of path dependencies (the reference
+//! runtime), the toolchain and this checker's version. When the key is unchanged the check would
+//! come out the same, so `verify` need not build or run it. A timeout or a crash is never
+//! remembered: it may not happen again.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs;
@@ -13,24 +14,31 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 
-use crate::check::Target;
+use crate::check::{Outcome, Target};
 use crate::course::Course;
 use crate::process::{self, Options};
 use crate::state::STATE_DIR;
 
-const CACHE_FILE: &str = "passes.json";
+const CACHE_FILE: &str = "results.json";
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Entry {
+    key: String,
+    outcome: Outcome,
+}
 
 pub struct PassCache {
     path: PathBuf,
-    /// bin name -> key of its last pass
-    entries: BTreeMap<String, String>,
+    /// bin name -> its last result and the key it was checked under
+    entries: BTreeMap<String, Entry>,
     /// Hash of the inputs every exercise shares.
     shared: u64,
     root: PathBuf,
 }
 
 impl PassCache {
-    pub fn open(course: &Course) -> Result<PassCache> {
+    /// `color`: whether the outputs are drawn with colour (a remembered output is shown as is).
+    pub fn open(course: &Course, color: bool) -> Result<PassCache> {
         let path = course.root.join(STATE_DIR).join(CACHE_FILE);
         // An unreadable cache is only a slower verify, never an error.
         let entries = fs::read(&path)
@@ -40,7 +48,12 @@ impl PassCache {
         Ok(PassCache {
             path,
             entries,
-            shared: shared_inputs(course)?,
+            shared: {
+                let mut h = DefaultHasher::new();
+                shared_inputs(course)?.hash(&mut h);
+                color.hash(&mut h);
+                h.finish()
+            },
             root: course.root.clone(),
         })
     }
@@ -58,14 +71,25 @@ impl PassCache {
         Some(format!("{:016x}", h.finish()))
     }
 
-    pub fn is_fresh_pass(&self, t: &Target, key: Option<&str>) -> bool {
-        key.is_some() && self.entries.get(&t.bin).map(String::as_str) == key
+    /// The remembered result for `t`, when it was checked with exactly these inputs.
+    pub fn lookup(&self, t: &Target, key: Option<&str>) -> Option<&Outcome> {
+        let key = key?;
+        self.entries
+            .get(&t.bin)
+            .filter(|e| e.key == key)
+            .map(|e| &e.outcome)
     }
 
-    pub fn record(&mut self, t: &Target, key: Option<String>, passed: bool) {
-        match (passed, key) {
-            (true, Some(key)) => {
-                self.entries.insert(t.bin.clone(), key);
+    pub fn record(&mut self, t: &Target, key: Option<String>, outcome: &Outcome) {
+        match key {
+            Some(key) if !outcome.timed_out && !outcome.crashed => {
+                self.entries.insert(
+                    t.bin.clone(),
+                    Entry {
+                        key,
+                        outcome: outcome.clone(),
+                    },
+                );
             }
             _ => {
                 self.entries.remove(&t.bin);
@@ -79,8 +103,7 @@ impl PassCache {
                 .with_context(|| format!("Failed to create {}", dir.display()))?;
         }
         let tmp = self.path.with_extension("json.tmp");
-        let json =
-            serde_json::to_vec_pretty(&self.entries).context("Failed to encode the cache")?;
+        let json = serde_json::to_vec(&self.entries).context("Failed to encode the cache")?;
         fs::write(&tmp, json).with_context(|| format!("Failed to write {}", tmp.display()))?;
         fs::rename(&tmp, &self.path)
             .with_context(|| format!("Failed to replace {}", self.path.display()))

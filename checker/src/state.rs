@@ -134,10 +134,11 @@ impl Store {
                 let aside = self.set_aside(&path)?;
                 self.notice(format!(
                     "The progress file {} could not be read ({err}); it was moved to {} and \
-                     progress starts again from the first exercise. `asyncling verify` marks \
+                     progress starts again from the first exercise. `{} verify` marks \
                      every exercise that passes as done again.",
                     path.display(),
-                    aside.display()
+                    aside.display(),
+                    crate::term::cmd()
                 ));
                 Ok(Progress::default())
             }

@@ -9,6 +9,26 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::check::Outcome;
 use crate::course::Exercise;
 
+/// How the learner starts the checker, for every command a message suggests: `cargo course`
+/// through the alias in `.cargo/config.toml` (cargo sets `CARGO` for the programs it runs, and the
+/// binary sits in a `target` folder), `asyncling` when installed with `cargo install`.
+/// `ASYNCLING_COMMAND` overrides the guess.
+pub fn cmd() -> &'static str {
+    static CMD: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    CMD.get_or_init(|| {
+        if let Some(c) = std::env::var_os("ASYNCLING_COMMAND").filter(|c| !c.is_empty()) {
+            return c.to_string_lossy().into_owned();
+        }
+        let in_target = std::env::current_exe()
+            .is_ok_and(|exe| exe.components().any(|c| c.as_os_str() == "target"));
+        if std::env::var_os("CARGO").is_some() && in_target {
+            "cargo course".to_string()
+        } else {
+            "asyncling".to_string()
+        }
+    })
+}
+
 /// Colour is used on a terminal unless `NO_COLOR` is set; `CLICOLOR_FORCE` forces it on.
 pub fn init_color() -> bool {
     let forced = std::env::var_os("CLICOLOR_FORCE").is_some_and(|v| v != "0");
@@ -64,12 +84,24 @@ pub fn warn(text: &str) {
 }
 
 /// The full report of one check: the failing step's output, explanations, what to do next.
-pub fn print_outcome(ex: &Exercise, outcome: &Outcome) {
+/// Backtrace frames from std, tokio and the reference runtime are folded unless `full`.
+pub fn print_outcome(ex: &Exercise, outcome: &Outcome, full: bool) {
     let path = ex.path().display().to_string();
+    let folded;
+    let output = if full {
+        outcome.output.as_str()
+    } else {
+        folded = crate::fold::backtraces(&outcome.output);
+        folded.as_str()
+    };
     match outcome.failed {
         None => {
-            if !outcome.output.trim().is_empty() {
-                println!("{}", outcome.output.trim_end());
+            if !output.trim().is_empty() {
+                println!("{}", output.trim_end());
+                println!();
+            }
+            for note in &outcome.notes {
+                println!("{} {note}", "note:".cyan().bold());
                 println!();
             }
             println!("{} {} passes.", "✓".green().bold(), ex.name.bold());
@@ -79,8 +111,8 @@ pub fn print_outcome(ex: &Exercise, outcome: &Outcome) {
             );
         }
         Some(step) => {
-            if !outcome.output.trim().is_empty() {
-                println!("{}", outcome.output.trim_end());
+            if !output.trim().is_empty() {
+                println!("{}", output.trim_end());
                 println!();
             }
             for note in &outcome.notes {
@@ -94,7 +126,7 @@ pub fn print_outcome(ex: &Exercise, outcome: &Outcome) {
                 step.label().bold(),
                 path.underline()
             );
-            println!("  Stuck? `asyncling hint {}` shows the next hint.", ex.name);
+            println!("  Stuck? `{} hint {}` shows the next hint.", cmd(), ex.name);
         }
     }
 }
@@ -104,11 +136,15 @@ pub fn progress_bar(total: usize, message: &str) -> Option<ProgressBar> {
         return None;
     }
     let bar = ProgressBar::new(total as u64);
-    let style = ProgressStyle::with_template("{msg} [{bar:30.cyan/blue}] {pos}/{len} {wide_msg}")
-        .unwrap_or_else(|_| ProgressStyle::default_bar())
-        .progress_chars("=> ");
+    let style = ProgressStyle::with_template(
+        "{spinner} {prefix} [{bar:30.cyan/blue}] {pos}/{len} {elapsed} {wide_msg}",
+    )
+    .unwrap_or_else(|_| ProgressStyle::default_bar())
+    .progress_chars("=> ");
     bar.set_style(style);
-    bar.set_message(message.to_string());
+    bar.set_prefix(message.to_string());
+    // The spinner and the clock move while cargo builds, before the first check finishes.
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
     Some(bar)
 }
 

@@ -4,14 +4,15 @@
 
 use std::fs;
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use anyhow::Result;
-use serde::Serialize;
 
 use crate::check::{Annotation, Checker, Outcome, Step, Target};
 use crate::course::{Course, Exercise, Mode};
 use crate::pass_cache::PassCache;
+use crate::report::{self, Kind, Record, Report};
 use crate::select::{self, Selection};
 use crate::state::Store;
 use crate::term;
@@ -21,6 +22,8 @@ use crate::wrong;
 pub enum Format {
     Text,
     Json,
+    /// JUnit XML: one test case per check, for CI systems' test reports.
+    Junit,
 }
 
 pub struct Options {
@@ -32,141 +35,9 @@ pub struct Options {
     pub color: bool,
 }
 
-/// What one check was for, and so what counts as success.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-enum Kind {
-    /// The learner's exercise: must pass.
-    Exercise,
-    /// The shipped exercise under `--solutions`: must fail.
-    Unsolved,
-    /// The solution under `--solutions`: must pass (strictly).
-    Solution,
-    /// A wrong answer from the corpus under `--solutions`: must fail at the test step, fast.
-    Wrong,
-}
-
-#[derive(Serialize)]
-struct Record {
-    name: String,
-    kind: Kind,
-    file: String,
-    /// Whether this check came out as it should.
-    ok: bool,
-    /// Whether the exercise (or solution) passed its checks.
-    passed: bool,
-    cached: bool,
-    failed_step: Option<Step>,
-    message: String,
-    #[serde(skip)]
-    output: String,
-    #[serde(skip)]
-    annotations: Vec<Annotation>,
-}
-
-#[derive(Serialize)]
-struct Report {
-    ok: bool,
-    total: usize,
-    failed: usize,
-    checks: Vec<Record>,
-}
-
 pub fn run(course: &Course, opts: &Options) -> Result<bool> {
-    let selected = select::exercises(course, &opts.selection)?;
-    let mut records: Vec<Record> = Vec::new();
-    let mut targets: Vec<(Kind, Target)> = Vec::new();
-    for ex in selected {
-        if opts.solutions {
-            if course.identical_solution_tests
-                && let Some(problem) = tests_differ(course, ex, &ex.solution_path())
-            {
-                let file = ex.solution_path();
-                records.push(problem_record(ex, Kind::Solution, &file, problem));
-            }
-            if !ex.skip_check_unsolved {
-                targets.push((Kind::Unsolved, Target::exercise(ex)));
-            }
-            targets.push((Kind::Solution, Target::solution(ex)));
-            for answer in wrong::of(course, ex) {
-                let problem =
-                    wrong_problem(ex, &answer).or_else(|| tests_differ(course, ex, &answer.file));
-                match problem {
-                    Some(problem) => {
-                        records.push(problem_record(ex, Kind::Wrong, &answer.file, problem))
-                    }
-                    None => targets.push((Kind::Wrong, Target::wrong(ex, &answer))),
-                }
-            }
-        } else {
-            targets.push((Kind::Exercise, Target::exercise(ex)));
-        }
-    }
-
-    let mut cache = PassCache::open(course)?;
-    let keys: Vec<Option<String>> = targets.iter().map(|(_, t)| cache.key(t)).collect();
-    let mut to_check: Vec<usize> = Vec::new();
-    let mut cached: Vec<usize> = Vec::new();
-    for (i, (kind, t)) in targets.iter().enumerate() {
-        let cacheable = matches!(kind, Kind::Exercise | Kind::Solution);
-        if opts.use_cache && cacheable && cache.is_fresh_pass(t, keys[i].as_deref()) {
-            cached.push(i);
-        } else {
-            to_check.push(i);
-        }
-    }
-
-    let text = opts.format == Format::Text;
-    let bar = if text {
-        term::progress_bar(to_check.len(), "Checking")
-    } else {
-        None
-    };
-    if text && bar.is_none() && !to_check.is_empty() {
-        println!(
-            "Building {} exercise binaries ({} unchanged passes skipped)...",
-            to_check.len(),
-            cached.len()
-        );
-    }
-    let checker = Checker {
-        manifest: course.package_manifest(),
-        color: opts.color && opts.format == Format::Text,
-        cancel: None,
-        progress: None,
-    };
-    let batch: Vec<Target> = to_check.iter().map(|&i| targets[i].1.clone()).collect();
-    let lines = Mutex::new(());
-    let outcomes = checker.check_all(&batch, &|j, outcome| {
-        let (kind, t) = &targets[to_check[j]];
-        let ok = expected(*kind, outcome);
-        if let Some(bar) = &bar {
-            bar.inc(1);
-            bar.set_message(t.bin.clone());
-        } else if text {
-            let _one = lines.lock();
-            println!(
-                "{}",
-                term::plain_line(&label(*kind, t), ok, &detail(*kind, outcome))
-            );
-        }
-    })?;
-    if let Some(bar) = bar {
-        bar.finish_and_clear();
-    }
-
-    for &i in &cached {
-        let (kind, t) = &targets[i];
-        records.push(record(*kind, t, None));
-    }
-    for (j, outcome) in outcomes.iter().enumerate() {
-        let (kind, t) = &targets[to_check[j]];
-        if matches!(kind, Kind::Exercise | Kind::Solution) {
-            cache.record(t, keys[to_check[j]].clone(), outcome.passed());
-        }
-        records.push(record(*kind, t, Some(outcome)));
-    }
-    cache.save()?;
+    let (mut records, targets) = plan(course, opts)?;
+    records.extend(check(course, opts, &targets)?);
     let order = |r: &Record| {
         course
             .exercises
@@ -176,139 +47,154 @@ pub fn run(course: &Course, opts: &Options) -> Result<bool> {
     };
     records
         .sort_by(|a, b| (order(a), a.kind as u8, &a.file).cmp(&(order(b), b.kind as u8, &b.file)));
-
     if !opts.solutions {
-        let store = Store::new(&course.root);
-        store.update(|p| {
-            for r in &records {
-                if r.passed {
-                    p.done.insert(r.name.clone());
-                } else {
-                    p.done.remove(&r.name);
-                }
-            }
-            let current_done = p.current.as_ref().is_none_or(|c| p.done.contains(c));
-            if current_done {
-                p.current = p
-                    .first_pending(course)
-                    .map(|i| course.exercises[i].name.clone());
-            }
-        })?;
+        record_progress(course, &records)?;
     }
-
-    let failed = records.iter().filter(|r| !r.ok).count();
-    let report = Report {
-        ok: failed == 0,
-        total: records.len(),
-        failed,
-        checks: records,
-    };
-    if std::env::var_os("GITHUB_ACTIONS").is_some_and(|v| v == "true") {
-        for r in report.checks.iter().filter(|r| !r.ok) {
-            for a in &r.annotations {
-                println!(
-                    "::error file={},line={}::{}",
-                    gha_escape(&a.file),
-                    a.line,
-                    gha_escape(&format!("{}: {}", r.name, a.message))
-                );
-            }
-        }
-    }
-    match opts.format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
-        Format::Text => print_text(course, &report, opts.solutions),
-    }
+    let report = Report::new(course, records);
+    report::publish(course, &report, opts.format, opts.solutions)?;
     Ok(report.ok)
 }
 
-fn print_text(course: &Course, report: &Report, solutions: bool) {
-    use colored::Colorize;
-    let failures: Vec<&Record> = report.checks.iter().filter(|r| !r.ok).collect();
-    // The first failure in full; the rest as one line each.
-    if let Some(first) = failures.first() {
-        println!();
-        println!(
-            "{}",
-            format!("== {} ({:?}) ==", first.name, first.kind).bold()
-        );
-        if !first.output.trim().is_empty() {
-            println!("{}", first.output.trim_end());
+/// What one check is for, and what it checks.
+type Planned<'c> = (Kind, Target<'c>);
+
+/// What to check for the selected exercises, and the problems found before building anything.
+fn plan<'c>(course: &'c Course, opts: &Options) -> Result<(Vec<Record>, Vec<Planned<'c>>)> {
+    let mut records: Vec<Record> = Vec::new();
+    let mut targets: Vec<(Kind, Target)> = Vec::new();
+    for ex in select::exercises(course, &opts.selection)? {
+        if !opts.solutions {
+            targets.push((Kind::Exercise, Target::exercise(ex)));
+            continue;
         }
-        println!("{}", first.message);
-    }
-    println!();
-    let passed_ex = report.checks.iter().filter(|r| r.ok).count();
-    if report.ok {
-        println!(
-            "{} all {} checks passed{}",
-            "✓".green().bold(),
-            report.total,
-            if solutions {
-                " (every exercise fails as shipped, every solution passes)"
-            } else {
-                ""
+        if course.identical_solution_tests
+            && let Some(problem) = tests_differ(course, ex, &ex.solution_path())
+        {
+            let file = ex.solution_path();
+            records.push(problem_record(ex, Kind::Solution, &file, problem));
+        }
+        if !ex.skip_check_unsolved {
+            targets.push((Kind::Unsolved, Target::exercise(ex)));
+        }
+        targets.push((Kind::Solution, Target::solution(ex)));
+        for answer in wrong::of(course, ex) {
+            let problem =
+                wrong_problem(ex, &answer).or_else(|| tests_differ(course, ex, &answer.file));
+            match problem {
+                Some(problem) => {
+                    records.push(problem_record(ex, Kind::Wrong, &answer.file, problem))
+                }
+                None => targets.push((Kind::Wrong, Target::wrong(ex, &answer))),
             }
-        );
-        if solutions && course.root.join(wrong::FOLDER).is_dir() {
-            println!("{}", corpus_summary(report));
-        }
-        if !solutions && let Some(msg) = &course.final_message {
-            println!("\n{}", msg.trim());
-        }
-    } else {
-        println!(
-            "{} {} of {} checks failed ({} ok):",
-            "✗".red().bold(),
-            failures.len(),
-            report.total,
-            passed_ex
-        );
-        for r in failures {
-            println!("  {:<24} {}", r.name, r.message);
         }
     }
+    Ok((records, targets))
 }
 
-/// How many known wrong answers the checked exercises reject, and which exercises have none.
-fn corpus_summary(report: &Report) -> String {
-    let mut rejected: Vec<(&str, usize)> = Vec::new();
-    for r in &report.checks {
-        if rejected.last().is_none_or(|(n, _)| *n != r.name) {
-            rejected.push((&r.name, 0));
-        }
-        if r.kind == Kind::Wrong
-            && r.ok
-            && let Some(last) = rejected.last_mut()
+/// Checks the targets whose inputs changed since their last check, and takes the rest from
+/// the remembered results.
+fn check(course: &Course, opts: &Options, targets: &[Planned]) -> Result<Vec<Record>> {
+    // A remembered failure is told again as it was drawn: with colour or without.
+    let color = opts.color && opts.format == Format::Text;
+    let mut cache = PassCache::open(course, color)?;
+    let keys: Vec<Option<String>> = targets.iter().map(|(_, t)| cache.key(t)).collect();
+    let mut records = Vec::new();
+    let mut to_check: Vec<usize> = Vec::new();
+    for (i, (kind, t)) in targets.iter().enumerate() {
+        // A wrong answer shares its exercise's bin name: its results are not remembered.
+        let cacheable = !matches!(kind, Kind::Wrong);
+        match cache
+            .lookup(t, keys[i].as_deref())
+            .filter(|_| opts.use_cache && cacheable)
         {
-            last.1 += 1;
+            Some(outcome) => {
+                let mut r = record(*kind, t, outcome);
+                r.cached = true;
+                records.push(r);
+            }
+            None => to_check.push(i),
         }
     }
-    let total: usize = rejected.iter().map(|(_, n)| n).sum();
-    let without: Vec<&str> = rejected
-        .iter()
-        .filter(|(_, n)| *n == 0)
-        .map(|(name, _)| *name)
-        .collect();
-    let mut line = format!(
-        "Wrong answers: {total} known wrong answers rejected, in {} of {} exercises.",
-        rejected.len() - without.len(),
-        rejected.len()
-    );
-    if !without.is_empty() {
-        let shown: Vec<&str> = without.iter().take(8).copied().collect();
-        let more = without.len() - shown.len();
-        line.push_str(&format!(
-            " None kept yet for: {}{}.",
-            shown.join(", "),
-            if more > 0 {
-                format!(" and {more} more")
-            } else {
-                String::new()
-            }
-        ));
+    let text = opts.format == Format::Text;
+    let bar = if text {
+        term::progress_bar(to_check.len(), "Checking")
+    } else {
+        None
+    };
+    if text && bar.is_none() {
+        println!(
+            "Checking {} exercises ({} unchanged since their last check skipped)...",
+            to_check.len(),
+            records.len()
+        );
     }
-    line
+    let checker = Checker {
+        manifest: course.package_manifest(),
+        color,
+        cancel: None,
+        progress: bar.as_ref().map(build_progress),
+    };
+    let batch: Vec<Target> = to_check.iter().map(|&i| targets[i].1.clone()).collect();
+    let lines = Mutex::new(());
+    let outcomes = checker.check_all(&batch, &|j, outcome| {
+        let (kind, t) = &targets[to_check[j]];
+        if let Some(bar) = &bar {
+            bar.inc(1);
+            bar.set_message(t.bin.clone());
+        } else if text {
+            let _one = lines.lock();
+            let ok = expected(*kind, outcome);
+            println!(
+                "{}",
+                term::plain_line(&label(*kind, t), ok, &detail(*kind, outcome))
+            );
+        }
+    })?;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    for (j, outcome) in outcomes.iter().enumerate() {
+        let (kind, t) = &targets[to_check[j]];
+        if !matches!(kind, Kind::Wrong) {
+            cache.record(t, keys[to_check[j]].clone(), outcome);
+        }
+        records.push(record(*kind, t, outcome));
+    }
+    cache.save()?;
+    Ok(records)
+}
+
+/// While cargo builds, the bar says what it compiles, so it never sits still.
+fn build_progress(bar: &indicatif::ProgressBar) -> crate::cargo::Progress {
+    let bar = bar.clone();
+    let compiled = AtomicUsize::new(0);
+    Arc::new(move |name: &str| {
+        if name == crate::check::TESTS_STARTED {
+            return;
+        }
+        let n = compiled.fetch_add(1, Ordering::SeqCst) + 1;
+        bar.set_message(format!("building ({n} crates compiled, last {name})"));
+    })
+}
+
+/// The learner's progress follows the verdicts: passes are done, failures are not.
+fn record_progress(course: &Course, records: &[Record]) -> Result<()> {
+    Store::new(&course.root).update(|p| {
+        for r in records {
+            if r.passed {
+                p.done.insert(r.name.clone());
+            } else {
+                p.done.remove(&r.name);
+            }
+        }
+        let current_done = p.current.as_ref().is_none_or(|c| p.done.contains(c));
+        if current_done {
+            p.current = p
+                .first_pending(course)
+                .map(|i| course.exercises[i].name.clone());
+        }
+    })?;
+    Ok(())
 }
 
 fn expected(kind: Kind, outcome: &Outcome) -> bool {
@@ -346,22 +232,8 @@ fn detail(kind: Kind, outcome: &Outcome) -> String {
     }
 }
 
-fn record(kind: Kind, t: &Target, outcome: Option<&Outcome>) -> Record {
+fn record(kind: Kind, t: &Target, outcome: &Outcome) -> Record {
     let file = t.file.display().to_string();
-    let Some(outcome) = outcome else {
-        return Record {
-            name: t.exercise.name.clone(),
-            kind,
-            file,
-            ok: true,
-            passed: true,
-            cached: true,
-            failed_step: None,
-            message: "passed (unchanged since its last pass)".to_string(),
-            output: String::new(),
-            annotations: Vec::new(),
-        };
-    };
     let ok = expected(kind, outcome);
     let message = match kind {
         Kind::Unsolved if outcome.passed() => {
@@ -389,7 +261,7 @@ fn record(kind: Kind, t: &Target, outcome: Option<&Outcome>) -> Record {
             message: message.clone(),
         }];
     }
-    let mut output = outcome.output.clone();
+    let mut output = crate::fold::backtraces(&outcome.output);
     for note in &outcome.notes {
         output.push_str("\n\nnote: ");
         output.push_str(note);
@@ -403,8 +275,10 @@ fn record(kind: Kind, t: &Target, outcome: Option<&Outcome>) -> Record {
         cached: false,
         failed_step: outcome.failed,
         message,
-        output,
-        annotations,
+        line: (!ok).then(|| annotations.first().map(|a| a.line)).flatten(),
+        output: if ok { String::new() } else { output },
+        annotations: if ok { Vec::new() } else { annotations },
+        outcome: Some(outcome.clone()),
     }
 }
 
@@ -446,12 +320,14 @@ fn problem_record(ex: &Exercise, kind: Kind, file: &Path, problem: String) -> Re
         cached: false,
         failed_step: None,
         message: problem.clone(),
+        line: Some(1),
         output: String::new(),
         annotations: vec![Annotation {
             file,
             line: 1,
             message: problem,
         }],
+        outcome: None,
     }
 }
 
@@ -489,10 +365,4 @@ fn wrong_message(t: &Target, outcome: &Outcome) -> String {
         ),
         None => format!("the wrong answer `{m}` passes every test: the tests do not reject it"),
     }
-}
-
-fn gha_escape(s: &str) -> String {
-    s.replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
 }

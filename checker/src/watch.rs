@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use crossterm::event::{self, Event as TermEvent, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
-use crossterm::{cursor, queue, terminal};
+use crossterm::{cursor, execute, queue, terminal};
 use notify_debouncer_mini::notify::{self, RecursiveMode};
 use notify_debouncer_mini::{DebounceEventResult, Debouncer, new_debouncer, new_debouncer_opt};
 
@@ -41,6 +41,8 @@ enum Event {
     Built(String),
     Checked(u64, Result<Outcome, String>),
     AllProgress(usize),
+    /// A crate compiled while every exercise is being checked.
+    AllBuilt(String),
     /// Check-all ended; the number tells which one (a stopped one's result is dropped).
     AllChecked(u64, Result<Vec<(String, bool)>, String>),
 }
@@ -62,10 +64,33 @@ impl Drop for TerminalGuard {
     }
 }
 
+/// How long a message stays true, and so when it goes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Until {
+    /// Until the learner presses a key or saves (the welcome).
+    Key,
+    /// Until the exercise's file changes ("restored as shipped").
+    Save,
+    /// Until the next verdict ("not done yet").
+    Verdict,
+    /// Until the learner moves to another exercise ("New chapter").
+    Move,
+    /// For the whole session (the file watcher fell back to polling).
+    Always,
+}
+
 enum Mode {
     Main,
-    List { cursor: usize, filter: Filter },
-    CheckingAll { done: usize, total: usize },
+    /// The output is printed whole on the normal screen; any key comes back.
+    Whole,
+    List {
+        cursor: usize,
+        filter: Filter,
+    },
+    CheckingAll {
+        done: usize,
+        total: usize,
+    },
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -98,9 +123,20 @@ struct Watch<'a> {
     started: Instant,
     built: usize,
     last_built: String,
+    /// Dependencies compiled so far by the running check.
+    dependencies: usize,
+    /// When the running check's tests (or program) started.
+    testing_since: Option<Instant>,
     outcome: Option<Outcome>,
     hints: usize,
-    messages: Vec<String>,
+    /// The hint just asked for: the screen scrolls to it.
+    reveal_hint: Option<usize>,
+    messages: Vec<(Until, String)>,
+    /// Rows scrolled in the main view's scrollable part, and its page size when last drawn.
+    scroll: usize,
+    page: usize,
+    /// `b`: every backtrace frame instead of the learner's own.
+    full_backtrace: bool,
     mode: Mode,
     confirm: Option<Confirm>,
     watching: bool,
@@ -118,8 +154,9 @@ struct Watch<'a> {
 pub fn run(course: &Course, color: bool) -> Result<bool> {
     if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
         bail!(
-            "`asyncling watch` needs an interactive terminal, and this is not one. \
-             Use `asyncling run` to check the current exercise or `asyncling verify` to check all."
+            "`{c} watch` needs an interactive terminal, and this is not one. \
+             Use `{c} run` to check the current exercise or `{c} verify` to check all.",
+            c = crate::term::cmd()
         );
     }
     let store = Store::new(&course.root);
@@ -157,9 +194,19 @@ pub fn run(course: &Course, color: bool) -> Result<bool> {
         started: Instant::now(),
         built: 0,
         last_built: String::new(),
+        dependencies: 0,
+        testing_since: None,
         outcome: None,
         hints: 0,
-        messages: warning.into_iter().chain(watch_message).collect(),
+        reveal_hint: None,
+        messages: warning
+            .into_iter()
+            .chain(watch_message)
+            .map(|m| (Until::Always, m))
+            .collect(),
+        scroll: 0,
+        page: 1,
+        full_backtrace: false,
         mode: Mode::Main,
         confirm: None,
         watching: debouncer.is_some(),
@@ -171,16 +218,10 @@ pub fn run(course: &Course, color: bool) -> Result<bool> {
     if w.progress.done.is_empty()
         && let Some(welcome) = &course.welcome_message
     {
-        w.messages.extend(
-            welcome
-                .trim()
-                .lines()
-                .map(String::from)
-                .filter(|l| !l.is_empty()),
-        );
+        w.messages.push((Until::Key, welcome.trim().to_string()));
     }
     w.messages
-        .push(chapter_pointer(&course.exercises[w.current]));
+        .push((Until::Move, chapter_pointer(&course.exercises[w.current])));
     let guard = TerminalGuard::enter()?;
     spawn_input(tx);
     let result = w.event_loop(&rx);
@@ -315,6 +356,7 @@ impl Watch<'_> {
                     if k.code == KeyCode::Char('c') && k.modifiers.contains(KeyModifiers::CONTROL) {
                         return Ok(true);
                     }
+                    self.forget(&[Until::Key]);
                     if !self.key(k)? {
                         return Ok(true);
                     }
@@ -327,17 +369,26 @@ impl Watch<'_> {
                         && self.stamp() != self.checked_stamp
                         && self.content_hash() != self.checked_content
                     {
+                        self.forget(&[Until::Key, Until::Save, Until::Verdict]);
                         self.request_check();
                     }
                 }
                 Event::WatchFailed(why) => {
-                    self.messages.push(format!(
-                        "The file watcher stopped ({why}); press r to check after saving."
+                    self.say((
+                        Until::Always,
+                        format!("The file watcher stopped ({why}); press r to check after saving."),
                     ));
                 }
                 Event::Built(name) => {
-                    self.built += 1;
-                    self.last_built = name;
+                    if name == crate::check::TESTS_STARTED {
+                        self.testing_since = Some(Instant::now());
+                    } else {
+                        self.built += 1;
+                        if name != self.exercise().name {
+                            self.dependencies += 1;
+                        }
+                        self.last_built = name;
+                    }
                 }
                 Event::Checked(generation, result) => {
                     if generation == self.generation {
@@ -348,6 +399,10 @@ impl Watch<'_> {
                     if let Mode::CheckingAll { done: d, .. } = &mut self.mode {
                         *d = done;
                     }
+                }
+                Event::AllBuilt(name) => {
+                    self.built += 1;
+                    self.last_built = name;
                 }
                 Event::AllChecked(generation, result) => {
                     if generation == self.all_generation {
@@ -383,19 +438,41 @@ impl Watch<'_> {
             }
             self.stop_check_all();
         }
+        if let Mode::Whole = self.mode {
+            // Back from the whole output to the watch screen.
+            execute!(
+                std::io::stdout(),
+                terminal::EnterAlternateScreen,
+                cursor::Hide
+            )?;
+            self.mode = Mode::Main;
+            return Ok(true);
+        }
+        let page = self.page.max(2) - 1;
         match k.code {
             KeyCode::Char('q') => return Ok(false),
             KeyCode::Char('n') => {
                 if self.is_passed() {
                     self.next();
                 } else {
-                    self.messages = vec![format!(
-                        "{} is not done yet: make it pass first (h shows a hint).",
-                        self.exercise().name
-                    )];
+                    self.forget(&[Until::Verdict]);
+                    self.say((
+                        Until::Verdict,
+                        format!(
+                            "{} is not done yet: make it pass first (h shows a hint).",
+                            self.exercise().name
+                        ),
+                    ));
                 }
             }
-            KeyCode::Char('h') => self.hint()?,
+            KeyCode::Char('h') => self.hint(),
+            KeyCode::Up | KeyCode::Char('k') => self.scroll = self.scroll.saturating_sub(1),
+            KeyCode::Down | KeyCode::Char('j') => self.scroll += 1,
+            KeyCode::PageUp => self.scroll = self.scroll.saturating_sub(page),
+            KeyCode::PageDown | KeyCode::Char(' ') => self.scroll += page,
+            KeyCode::Home => self.scroll = 0,
+            KeyCode::Char('b') => self.full_backtrace = !self.full_backtrace,
+            KeyCode::Char('o') => self.show_whole()?,
             KeyCode::Char('r') => self.request_check(),
             KeyCode::Char('x') => self.confirm = Some(Confirm::ResetCurrent),
             KeyCode::Char('l') => {
@@ -437,7 +514,9 @@ impl Watch<'_> {
                     self.go_to(i);
                 }
             }
-            KeyCode::Esc | KeyCode::Char('q') | KeyCode::Char('l') => self.mode = Mode::Main,
+            KeyCode::Esc | KeyCode::Char('q') | KeyCode::Char('l') | KeyCode::Backspace => {
+                self.mode = Mode::Main
+            }
             _ => {}
         }
         // Keep the cursor on a row the filter shows.
@@ -502,6 +581,8 @@ impl Watch<'_> {
         self.cancel = Arc::new(AtomicBool::new(false));
         self.started = Instant::now();
         self.built = 0;
+        self.dependencies = 0;
+        self.testing_since = None;
         let tx = self.tx.clone();
         let progress_tx = Mutex::new(self.tx.clone());
         let checker = Checker {
@@ -552,6 +633,7 @@ impl Watch<'_> {
                 notes: Vec::new(),
                 annotations: Vec::new(),
                 timed_out: false,
+                crashed: false,
             },
         };
         let name = self.exercise().name.clone();
@@ -564,6 +646,8 @@ impl Watch<'_> {
             }
         });
         self.outcome = Some(outcome);
+        self.forget(&[Until::Verdict]);
+        self.scroll = 0;
         self.result_undrawn = true;
         Ok(())
     }
@@ -575,29 +659,40 @@ impl Watch<'_> {
             Ok(p) => self.progress = p,
             Err(e) => {
                 change(&mut self.progress);
-                let why = format!(
-                    "Progress cannot be saved ({e:#}). Checks go on, but what is done here is \
-                     not kept after watch ends."
+                let why = (
+                    Until::Always,
+                    format!(
+                        "Progress cannot be saved ({e:#}). Checks go on, but what is done here \
+                         is not kept after watch ends."
+                    ),
                 );
                 if !self.messages.contains(&why) {
-                    self.messages.push(why);
+                    self.say(why);
                 }
             }
         }
-        self.messages.extend(self.store.take_notices());
+        for notice in self.store.take_notices() {
+            self.say((Until::Always, notice));
+        }
     }
 
     fn go_to(&mut self, index: usize) {
-        let chapter_changed = self.exercise().chapter() != self.course.exercises[index].chapter();
+        // "New chapter" only when moving on into one, not when going back.
+        let chapter_changed = index > self.current
+            && self.exercise().chapter() != self.course.exercises[index].chapter();
         self.current = index;
         let name = self.exercise().name.clone();
         self.outcome = None;
         self.hints = 0;
-        self.messages.clear();
+        self.reveal_hint = None;
+        self.scroll = 0;
+        self.messages.retain(|(until, _)| *until == Until::Always);
         self.save(|p| p.current = Some(name.clone()));
         if chapter_changed {
-            self.messages
-                .push(format!("New chapter! {}", chapter_pointer(self.exercise())));
+            self.say((
+                Until::Move,
+                format!("New chapter! {}", chapter_pointer(self.exercise())),
+            ));
         }
         self.queue.abandon();
         if self.queue.is_running() {
@@ -615,32 +710,76 @@ impl Watch<'_> {
         match next {
             Some(j) => self.go_to(j),
             None => {
-                self.messages = self
+                let text = self
                     .course
                     .final_message
                     .as_deref()
                     .unwrap_or("Every exercise is done.")
                     .trim()
-                    .lines()
-                    .map(String::from)
-                    .collect();
+                    .to_string();
+                self.messages.retain(|(until, _)| *until == Until::Always);
+                self.say((Until::Move, text));
             }
         }
     }
 
-    fn hint(&mut self) -> Result<()> {
-        let ex = self.exercise().clone();
+    /// Asks for the next hint. It is counted as shown only once it is drawn (see `draw`).
+    fn hint(&mut self) {
+        let ex = self.exercise();
         let total = ex.hints.len();
-        self.save(|p| {
-            let shown = p.hints_shown.entry(ex.name.clone()).or_insert(0);
-            *shown = (*shown + 1).min(total);
-        });
-        self.hints = self
+        let recorded = self
             .progress
             .hints_shown
             .get(&ex.name)
             .copied()
             .unwrap_or(0);
+        if total == 0 {
+            let text = format!("{} has no hints.", ex.name);
+            self.say((Until::Verdict, text));
+            return;
+        }
+        self.hints = (self.hints.max(recorded) + 1).min(total);
+        self.reveal_hint = Some(self.hints);
+    }
+
+    /// Shows a message, scrolling back to the top where messages are.
+    fn say(&mut self, message: (Until, String)) {
+        self.messages.push(message);
+        self.scroll = 0;
+    }
+
+    /// Drops the messages that stop being true at this change.
+    fn forget(&mut self, which: &[Until]) {
+        self.messages.retain(|(until, _)| !which.contains(until));
+    }
+
+    /// `o`: the output printed whole on the normal screen, where the terminal's own scrollback
+    /// reaches all of it; any key comes back.
+    fn show_whole(&mut self) -> Result<()> {
+        let Some(outcome) = &self.outcome else {
+            return Ok(());
+        };
+        let output = if self.full_backtrace {
+            outcome.output.clone()
+        } else {
+            crate::fold::backtraces(&outcome.output)
+        };
+        let mut text = output.trim_end().to_string();
+        for note in &outcome.notes {
+            text.push_str("\n\nnote: ");
+            text.push_str(note);
+        }
+        let mut out = std::io::stdout().lock();
+        execute!(out, terminal::LeaveAlternateScreen, cursor::Show)?;
+        let (w, _) = terminal::size().unwrap_or((80, 24));
+        let rows = screen::rows(&text, w as usize);
+        out.write_all(b"\r\n")?;
+        out.write_all(rows.join("\r\n").as_bytes())?;
+        out.write_all(
+            b"\r\n\r\n-- the whole output of the last check; press any key to go back --",
+        )?;
+        out.flush()?;
+        self.mode = Mode::Whole;
         Ok(())
     }
 
@@ -654,7 +793,10 @@ impl Watch<'_> {
                 "{} restored as shipped ({}); your version is in {}",
                 ex.path().display(),
                 source.describe(),
-                backup.display()
+                backup
+                    .strip_prefix(&self.course.root)
+                    .unwrap_or(&backup)
+                    .display()
             ),
             Ok(shipped::Reset { source, .. }) => {
                 format!(
@@ -665,13 +807,15 @@ impl Watch<'_> {
             }
             Err(e) => format!("Reset failed: {e:#}"),
         };
-        self.messages = vec![message];
         self.save(|p| {
             p.done.remove(&ex.name);
             p.hints_shown.remove(&ex.name);
         });
+        self.forget(&[Until::Save, Until::Verdict]);
+        self.say((Until::Save, message));
         if index == self.current {
             self.hints = 0;
+            self.reveal_hint = None;
             self.request_check();
         }
         Ok(())
@@ -686,8 +830,10 @@ impl Watch<'_> {
             if let Mode::CheckingAll { .. } = self.mode {
                 self.mode = Mode::Main;
             }
-            self.messages
-                .push("Checking every exercise was stopped.".to_string());
+            self.say((
+                Until::Move,
+                "Checking every exercise was stopped.".to_string(),
+            ));
         }
     }
 
@@ -700,6 +846,8 @@ impl Watch<'_> {
         }
         let cancel = Arc::new(AtomicBool::new(false));
         let generation = self.all_generation;
+        self.built = 0;
+        self.last_built.clear();
         let total = self.course.exercises.len();
         self.mode = Mode::CheckingAll { done: 0, total };
         let exercises = self.course.exercises.clone();
@@ -709,11 +857,19 @@ impl Watch<'_> {
         let stop = cancel.clone();
         let thread = thread::spawn(move || {
             let targets: Vec<Target> = exercises.iter().map(Target::exercise).collect();
+            let build_tx = Mutex::new(tx.clone());
             let checker = Checker {
                 manifest,
                 color,
                 cancel: Some(stop),
-                progress: None,
+                // The screen says what cargo compiles, so it never sits still while it builds.
+                progress: Some(Arc::new(move |name: &str| {
+                    if name != crate::check::TESTS_STARTED
+                        && let Ok(tx) = build_tx.lock()
+                    {
+                        let _ = tx.send(Event::AllBuilt(name.to_string()));
+                    }
+                })),
             };
             let count = std::sync::atomic::AtomicUsize::new(0);
             let progress_tx = Mutex::new(tx.clone());
@@ -751,23 +907,33 @@ impl Watch<'_> {
                     }
                 });
                 let passed = results.iter().filter(|r| r.1).count();
-                self.messages = vec![format!(
+                self.forget(&[Until::Save, Until::Verdict]);
+                let summary = format!(
                     "Checked every exercise: {passed} of {} pass.",
                     results.len()
-                )];
+                );
                 match self.progress.first_pending(self.course) {
                     Some(i) if i != self.current => self.go_to(i),
                     Some(_) => {}
                     None => self.next(),
                 }
+                self.say((Until::Save, summary));
             }
-            Err(e) => self.messages = vec![format!("Checking every exercise failed: {e}")],
+            Err(e) => self.say((Until::Save, format!("Checking every exercise failed: {e}"))),
         }
         Ok(())
     }
 
     fn draw(&mut self) -> Result<()> {
+        if let Mode::Whole = self.mode {
+            return Ok(());
+        }
+        let said = self.messages.len();
         self.draw_screen()?;
+        if self.messages.len() != said {
+            // Drawing recorded a hint and that said something (progress cannot be saved).
+            self.draw_screen()?;
+        }
         if std::mem::take(&mut self.result_undrawn)
             && let Some(trace) = &self.trace
         {
@@ -788,18 +954,18 @@ impl Watch<'_> {
         Ok(())
     }
 
-    fn draw_screen(&self) -> Result<()> {
+    fn draw_screen(&mut self) -> Result<()> {
         let (w, h) = terminal::size().unwrap_or((80, 24));
         let (w, h) = (w as usize, h as usize);
+        let reset_question = |path: std::path::PathBuf| {
+            format!(
+                "Reset {} as shipped? y/n (your version is saved to a backup first)",
+                path.display()
+            )
+        };
         let prompt = self.confirm.as_ref().map(|c| match c {
-            Confirm::ResetCurrent => format!(
-                "Reset {} as shipped? Your version is saved to a backup first. y/n",
-                self.exercise().path().display()
-            ),
-            Confirm::ResetListed(i) => format!(
-                "Reset {} as shipped? Your version is saved to a backup first. y/n",
-                self.course.exercises[*i].path().display()
-            ),
+            Confirm::ResetCurrent => reset_question(self.exercise().path()),
+            Confirm::ResetListed(i) => reset_question(self.course.exercises[*i].path()),
         });
         let lines = match &self.mode {
             Mode::List { cursor, filter } => {
@@ -838,10 +1004,24 @@ impl Watch<'_> {
                     h,
                 )
             }
-            Mode::CheckingAll { done, total } => vec![
-                "Checking every exercise… (the first run builds them all)".to_string(),
-                screen::progress_bar(*done, *total, w),
-            ],
+            Mode::CheckingAll { done, total } => {
+                let mut lines = screen::wrap(
+                    "Checking every exercise… (the first time, this builds them all)",
+                    w,
+                );
+                if self.built > 0 {
+                    lines.extend(screen::wrap(
+                        &format!(
+                            "Building: {} crates compiled, last {}",
+                            self.built, self.last_built
+                        ),
+                        w,
+                    ));
+                }
+                lines.push(screen::progress_bar(*done, *total, w));
+                lines
+            }
+            Mode::Whole => return Ok(()),
             Mode::Main => self.main_lines(prompt.as_deref(), w, h),
         };
         let mut out = std::io::stdout().lock();
@@ -850,20 +1030,27 @@ impl Watch<'_> {
             terminal::Clear(terminal::ClearType::All),
             cursor::MoveTo(0, 0)
         )?;
-        out.write_all(lines.join("\r\n").replace("\r\r\n", "\r\n").as_bytes())?;
+        // Every row is its own line already (see `screen::rows`): raw mode needs the \r.
+        out.write_all(lines.join("\r\n").as_bytes())?;
         out.flush()?;
         Ok(())
     }
 
-    fn main_lines(&self, prompt: Option<&str>, w: usize, h: usize) -> Vec<String> {
-        let ex = self.exercise();
+    fn main_lines(&mut self, prompt: Option<&str>, w: usize, h: usize) -> Vec<String> {
+        let ex = self.exercise().clone();
         let path = ex.path().display().to_string();
         let solution = ex.solution_path().display().to_string();
         let status = if self.queue.is_running() {
-            Status::Checking {
-                elapsed_secs: self.started.elapsed().as_secs(),
-                built: self.built,
-                last: self.last_built.clone(),
+            match self.testing_since {
+                Some(since) => Status::Testing {
+                    elapsed_secs: since.elapsed().as_secs(),
+                    deadline_secs: ex.timeout.as_secs(),
+                },
+                None => Status::Building {
+                    elapsed_secs: self.started.elapsed().as_secs(),
+                    dependencies: self.dependencies,
+                    last: self.last_built.clone(),
+                },
             }
         } else {
             match &self.outcome {
@@ -875,8 +1062,15 @@ impl Watch<'_> {
             }
         };
         let (output, notes) = match &self.outcome {
-            Some(o) if !self.queue.is_running() => (o.output.as_str(), o.notes.as_slice()),
-            _ => ("", &[][..]),
+            Some(o) if !self.queue.is_running() => {
+                let output = if self.full_backtrace {
+                    o.output.clone()
+                } else {
+                    crate::fold::backtraces(&o.output)
+                };
+                (output, o.notes.clone())
+            }
+            _ => (String::new(), Vec::new()),
         };
         let hints: Vec<(usize, usize, &str)> = ex
             .hints
@@ -885,23 +1079,43 @@ impl Watch<'_> {
             .enumerate()
             .map(|(i, h)| (i + 1, ex.hints.len(), h.as_str()))
             .collect();
-        screen::main_lines(
+        let messages: Vec<String> = self.messages.iter().map(|(_, m)| m.clone()).collect();
+        let layout = screen::main_lines(
             &MainView {
                 name: &ex.name,
                 path: &path,
                 solution: &solution,
-                chapter: ex.chapter(),
                 done: self.progress.done.len(),
                 total: self.course.exercises.len(),
                 status,
-                output,
-                notes,
+                output: &output,
+                notes: &notes,
                 hints: &hints,
-                messages: &self.messages,
+                messages: &messages,
                 prompt,
+                scroll: self.scroll,
+                reveal_hint: self.reveal_hint.take(),
             },
             w,
             h,
-        )
+        );
+        self.scroll = layout.scroll;
+        self.page = layout.page;
+        // A hint counts as shown once it has been on the screen.
+        let recorded = self
+            .progress
+            .hints_shown
+            .get(&ex.name)
+            .copied()
+            .unwrap_or(0);
+        if layout.hints_drawn > recorded {
+            let drawn = layout.hints_drawn;
+            let name = ex.name.clone();
+            self.save(|p| {
+                let shown = p.hints_shown.entry(name.clone()).or_insert(0);
+                *shown = (*shown).max(drawn);
+            });
+        }
+        layout.lines
     }
 }

@@ -16,11 +16,22 @@ fn asyncling_cmd(course: &Path, args: &[&str]) -> Command {
         "CARGO_TARGET_DIR",
         Path::new(env!("CARGO_TARGET_TMPDIR")).join("fixture-target"),
     );
+    // As installed with `cargo install`: no `CARGO` in the environment (see `cargo_course`).
     cmd.env("NO_COLOR", "1")
         .env("RUST_BACKTRACE", "0")
+        .env_remove("CARGO")
+        .env_remove("ASYNCLING_COMMAND")
         .env_remove("GITHUB_ACTIONS")
         .env_remove("CLICOLOR_FORCE");
     cmd
+}
+
+/// As `cargo course` starts it: cargo sets `CARGO`, and the binary lives in a `target` folder.
+fn cargo_course(course: &Path, args: &[&str]) -> Output {
+    asyncling_cmd(course, args)
+        .env("CARGO", env!("CARGO"))
+        .output()
+        .unwrap()
 }
 
 fn asyncling(course: &Path, args: &[&str]) -> Output {
@@ -377,9 +388,221 @@ fn github_actions_gets_error_annotations() {
         .unwrap();
     let t = text(&out);
     assert!(
-        t.contains("::error file=exercises/ch/good.rs,line=1::good"),
+        t.contains("::error file=exercises/ch/good.rs,line=14::good: panicked: assertion"),
         "{t}"
     );
+}
+
+#[test]
+fn messages_name_the_command_the_learner_started() {
+    let c = fixture("screen", "wording");
+    let installed = text(&asyncling(&c, &["run", "three_hints"]));
+    assert!(
+        installed.contains("`asyncling hint three_hints`"),
+        "{installed}"
+    );
+    assert!(!installed.contains("cargo course"), "{installed}");
+    let alias = text(&cargo_course(&c, &["run", "three_hints"]));
+    assert!(alias.contains("`cargo course hint three_hints`"), "{alias}");
+    let hint = text(&cargo_course(&c, &["hint"]));
+    assert!(hint.contains("Run `cargo course hint` again"), "{hint}");
+    let usage = text(&cargo_course(&c, &["--help"]));
+    assert!(usage.contains("Usage: cargo course"), "{usage}");
+    let status = text(&asyncling(&c, &["list", "--done"]));
+    assert!(!status.contains("cargo course"), "{status}");
+}
+
+#[test]
+fn backtraces_show_the_learners_frames_and_fold_the_rest() {
+    let c = fixture("screen", "backtrace");
+    let out = asyncling_cmd(&c, &["run", "three_hints"])
+        .env("RUST_BACKTRACE", "1")
+        .output()
+        .unwrap();
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{t}");
+    let panic = t
+        .find("panicked at exercises/ch/three_hints.rs:15")
+        .expect(&t);
+    let own = t.find("three_hints::tests::multiplying_instead").expect(&t);
+    assert!(panic < own, "{t}");
+    assert!(
+        t.contains("frames of std, tokio or the runtime folded"),
+        "{t}"
+    );
+    assert!(!t.contains("core::panicking"), "{t}");
+    let full = text(
+        &asyncling_cmd(&c, &["run", "three_hints", "--backtrace"])
+            .env("RUST_BACKTRACE", "1")
+            .output()
+            .unwrap(),
+    );
+    assert!(full.contains("core::panicking"), "{full}");
+}
+
+#[test]
+fn the_learners_warnings_show_with_a_failure_and_as_a_note_on_a_pass() {
+    let c = fixture("screen", "warnings");
+    let failed = text(&asyncling(&c, &["run", "three_hints"]));
+    assert!(
+        failed.contains("The compiler also warned about your file"),
+        "{failed}"
+    );
+    assert!(failed.contains("unused variable: `unused`"), "{failed}");
+    let out = asyncling(&c, &["run", "warn_pass"]);
+    let passed = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{passed}");
+    assert!(passed.contains("unused variable: `forgotten`"), "{passed}");
+    assert!(
+        passed.contains("note: The check passes, but the compiler warned"),
+        "{passed}"
+    );
+}
+
+#[test]
+fn exit_statuses_are_told_in_words() {
+    let c = fixture("screen", "abort");
+    let t = text(&asyncling(&c, &["run", "aborts"]));
+    assert!(t.contains("killed by SIGABRT"), "{t}");
+    assert!(!t.contains("signal 6"), "{t}");
+    let basic = fixture("basic", "exitwords");
+    let t = text(&asyncling(&basic, &["run", "run_mode"]));
+    assert!(t.contains("exit status "), "{t}");
+    assert!(!t.contains("Exited("), "{t}");
+}
+
+#[test]
+fn annotations_point_at_the_failing_line_with_one_clean_message() {
+    let c = fixture("screen", "annotations");
+    let out = asyncling_cmd(&c, &["verify"])
+        .env("GITHUB_ACTIONS", "true")
+        .output()
+        .unwrap();
+    let t = text(&out);
+    assert!(
+        t.contains(
+            "::error file=exercises/ch/three_hints.rs,line=15::three_hints: panicked: assertion `left == right` failed: add must add left: 6 right: 5"
+        ),
+        "{t}"
+    );
+    // The first compiler error, not line 1.
+    assert!(
+        t.contains("::error file=exercises/ch/not_send.rs,line=18::not_send: future cannot be sent between threads safely"),
+        "{t}"
+    );
+    assert!(
+        t.contains("::error file=exercises/ch2/later.rs,line=8::later: panicked: not yet"),
+        "{t}"
+    );
+    assert!(!t.contains("three_hints: three_hints"), "{t}");
+}
+
+#[test]
+fn verify_json_carries_step_message_file_and_line_per_failure() {
+    let c = fixture("screen", "jsondiag");
+    let out = asyncling(&c, &["verify", "--format", "json"]);
+    let report: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", text(&out)));
+    let check = |n: &str| {
+        report["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == n)
+            .unwrap()
+            .clone()
+    };
+    let t = check("three_hints");
+    assert_eq!(t["failed_step"], "test");
+    assert_eq!(t["file"], "exercises/ch/three_hints.rs");
+    assert_eq!(t["line"], 15);
+    assert_eq!(t["diagnostics"][0]["line"], 15);
+    assert!(
+        t["diagnostics"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("add must add")
+    );
+    assert!(t["message"].as_str().unwrap().contains("test step"));
+    let n = check("not_send");
+    assert_eq!(n["failed_step"], "build");
+    assert_eq!(n["line"], 18);
+    assert_eq!(check("warn_pass")["line"], serde_json::Value::Null);
+}
+
+#[test]
+fn verify_json_answers_with_an_error_object_when_the_course_cannot_load() {
+    let c = fixture("basic", "jsonbroken");
+    fs::write(
+        c.join("info.toml"),
+        "format_version = 1\n[[exercises]]\nname = \"x\"\nbogus = 3\n",
+    )
+    .unwrap();
+    let out = asyncling(&c, &["verify", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let error: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", text(&out)));
+    assert_eq!(error["ok"], false);
+    assert!(
+        error["error"].as_str().unwrap().contains("info.toml"),
+        "{error}"
+    );
+}
+
+#[test]
+fn verify_half_way_with_nothing_changed_checks_nothing_and_shows_the_same() {
+    let c = fixture("screen", "halfway");
+    // Half the course passes (not_send and hang solved, warn_pass passes as shipped), half fails
+    // by a test failing (a crash is never remembered, so `aborts` fails by a panic here).
+    for name in ["not_send", "hang"] {
+        fs::copy(
+            c.join(format!("solutions/ch/{name}.rs")),
+            c.join(format!("exercises/ch/{name}.rs")),
+        )
+        .unwrap();
+    }
+    fs::write(
+        c.join("exercises/ch/aborts.rs"),
+        "fn main() {}\n#[cfg(test)]\nmod tests {\n    #[test]\n    fn t() {\n        panic!(\"no\");\n    }\n}\n",
+    )
+    .unwrap();
+    let first = asyncling(&c, &["verify"]);
+    let started = std::time::Instant::now();
+    let again = asyncling(&c, &["verify"]);
+    let took = started.elapsed();
+    let t = text(&again);
+    assert_eq!(again.status.code(), Some(1), "{t}");
+    // Told exactly as the first time, with nothing built or run again.
+    let report = |out: &Output| {
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        text.split_once("\n\n")
+            .map(|(_, r)| r.to_string())
+            .unwrap_or(text)
+    };
+    assert_eq!(report(&first), report(&again));
+    assert!(
+        t.contains("(6 unchanged since their last check skipped)"),
+        "{t}"
+    );
+    assert!(t.contains("3 of 6 checks failed"), "{t}");
+    // A generous bound for a loaded machine; bench/first-run.sh and checker-speed.sh measure it.
+    assert!(took < std::time::Duration::from_secs(5), "{took:?}");
+    // The first failure as `run` shows it: the exercise's own test names, no batch internals,
+    // paths relative to the course.
+    assert!(
+        t.contains("test tests::multiplying_instead_of_adding_is_rejected ... FAILED"),
+        "{t}"
+    );
+    assert!(
+        t.contains("panicked at exercises/ch/three_hints.rs:15:9"),
+        "{t}"
+    );
+    assert!(t.contains("0 filtered out"), "{t}");
+    assert!(t.contains("Stuck? `asyncling hint three_hints`"), "{t}");
+    for internal in ["three_hints::tests::", "asyncling_batch", "== three_hints"] {
+        assert!(!t.contains(internal), "{internal} in {t}");
+    }
+    assert!(!t.contains(&c.display().to_string()), "{t}");
 }
 
 #[test]
@@ -599,4 +822,80 @@ fn verify_checks_what_is_selected_and_nothing_else() {
         assert_eq!(out.status.code(), Some(2), "{args:?}: {}", text(&out));
         assert!(text(&out).contains(says), "{args:?}: {}", text(&out));
     }
+}
+
+#[test]
+fn junit_output_is_read_by_a_junit_parser_with_counts_and_failure_lines() {
+    let c = fixture("author", "junit");
+    let out = asyncling(&c, &["verify", "--format", "junit"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let xml = String::from_utf8(out.stdout.clone()).unwrap();
+    let report = quick_junit::Report::deserialize_from_str(&xml)
+        .unwrap_or_else(|e| panic!("not JUnit: {e}\n{xml}"));
+    assert_eq!(report.tests, 4, "{xml}");
+    // good, bad_solution and drifted_tests fail as shipped; passes_unsolved passes.
+    assert_eq!(report.failures, 3, "{xml}");
+    assert_eq!(report.test_suites.len(), 1);
+    let suite = &report.test_suites[0];
+    assert_eq!(suite.name.as_str(), "ch");
+    let good = suite
+        .test_cases
+        .iter()
+        .find(|t| t.name.as_str() == "good")
+        .unwrap();
+    match &good.status {
+        quick_junit::TestCaseStatus::NonSuccess {
+            message,
+            description,
+            ..
+        } => {
+            assert!(message.as_ref().unwrap().as_str().contains("test"), "{xml}");
+            // The failing line: the assertion in the exercise's test.
+            let place = description.as_ref().unwrap().as_str();
+            assert!(place.starts_with("exercises/ch/good.rs:"), "{place}");
+            assert_ne!(place.trim(), "exercises/ch/good.rs:1", "{xml}");
+        }
+        other => panic!("good must fail: {other:?}"),
+    }
+    assert_eq!(
+        good.extra.get("file").map(|f| f.as_str()),
+        Some("exercises/ch/good.rs")
+    );
+}
+
+#[test]
+fn github_gets_a_step_summary_with_chapters_and_linked_failures() {
+    let c = fixture("author", "summary");
+    let summary = c.join("summary.md");
+    fs::write(&summary, "earlier step\n").unwrap();
+    let out = asyncling_cmd(&c, &["verify"])
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .env("GITHUB_SERVER_URL", "https://example.invalid")
+        .env("GITHUB_REPOSITORY", "someone/course")
+        .env("GITHUB_SHA", "abc123")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let md = fs::read_to_string(&summary).unwrap();
+    assert!(md.starts_with("earlier step\n"), "appends: {md}");
+    assert!(md.contains("| ch | 1/4 | 3 |"), "{md}");
+    assert!(
+        md.contains("[exercises/ch/good.rs:")
+            && md.contains(
+                "](https://example.invalid/someone/course/blob/abc123/exercises/ch/good.rs#L"
+            ),
+        "{md}"
+    );
+}
+
+#[test]
+fn json_counts_checks_per_chapter() {
+    let c = fixture("author", "chapters");
+    let out = asyncling(&c, &["verify", "--format", "json"]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        report["chapters"],
+        serde_json::json!([{"chapter": "ch", "total": 4, "ok": 1}]),
+        "{report}"
+    );
 }

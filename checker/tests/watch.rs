@@ -29,6 +29,10 @@ impl Tmux {
     }
 
     fn start_with(tag: &str, course: &Path, env: &str) -> Tmux {
+        Tmux::start_sized(tag, course, env, (120, 40))
+    }
+
+    fn start_sized(tag: &str, course: &Path, env: &str, (w, h): (u16, u16)) -> Tmux {
         assert!(
             Command::new("tmux").arg("-V").output().is_ok(),
             "these tests drive the terminal through tmux; install it (apt-get install tmux)"
@@ -36,7 +40,7 @@ impl Tmux {
         let socket = format!("asyncling-{tag}-{}", std::process::id());
         let target = Path::new(env!("CARGO_TARGET_TMPDIR")).join("fixture-target");
         let script = format!(
-            "cd '{}' && env {env} CARGO_TARGET_DIR='{}' NO_COLOR=1 RUST_BACKTRACE=0 '{}'; \
+            "cd '{}' && env RUST_BACKTRACE=0 {env} CARGO_TARGET_DIR='{}' NO_COLOR=1 '{}'; \
              echo EXITED:$?; stty -a; sleep 60",
             course.display(),
             target.display(),
@@ -44,7 +48,7 @@ impl Tmux {
         );
         let status = Command::new("tmux")
             .args(["-L", &socket, "-f", "/dev/null", "new-session", "-d"])
-            .args(["-x", "120", "-y", "40", &script])
+            .args(["-x", &w.to_string(), "-y", &h.to_string(), &script])
             .status()
             .unwrap();
         assert!(status.success());
@@ -121,7 +125,7 @@ fn a_save_during_a_running_check_is_checked_again() {
     start_at(&c, "hang", &[]);
     let t = Tmux::start("midcheck", &c);
     // The shipped test never finishes; while its check runs, save the fix.
-    t.wait_for("Checking hang");
+    t.wait_for("hang…");
     while !c.join("hang.pid").exists() {
         std::thread::sleep(Duration::from_millis(10));
     }
@@ -204,6 +208,7 @@ fn without_a_terminal_watch_says_what_to_use_instead() {
         .arg("--course")
         .arg(&c)
         .env("NO_COLOR", "1")
+        .env_remove("CARGO")
         .stdin(Stdio::null())
         .output()
         .unwrap();
@@ -215,4 +220,149 @@ fn without_a_terminal_watch_says_what_to_use_instead() {
         text.contains("asyncling run") && text.contains("asyncling verify"),
         "{text}"
     );
+}
+
+fn hints_shown(course: &Path, name: &str) -> u64 {
+    fs::read(course.join(".asyncling/state.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        .and_then(|s| s["hints_shown"][name].as_u64())
+        .unwrap_or(0)
+}
+
+fn solve(course: &Path, dir: &str, name: &str) {
+    fs::copy(
+        course.join(format!("solutions/{dir}/{name}.rs")),
+        course.join(format!("exercises/{dir}/{name}.rs")),
+    )
+    .unwrap();
+}
+
+/// A row drawn without going back to the first column starts far to the right: a staircase.
+fn assert_no_staircase(screen: &str) {
+    for line in screen.lines() {
+        let indent = line.len() - line.trim_start().len();
+        assert!(
+            indent < 12 || line.trim().is_empty(),
+            "a row starts at column {indent}:\n{screen}"
+        );
+    }
+}
+
+/// The learner's first exercises at one terminal size: hints, the verdict, the notes, the hang
+/// report and the messages must all be on screen, whatever the size and RUST_BACKTRACE.
+fn walk_the_screen(tag: &str, size: (u16, u16), backtrace: &str) {
+    let c = common::fixture("screen", &format!("watch-{tag}"));
+    start_at(&c, "three_hints", &[]);
+    let t = Tmux::start_sized(tag, &c, &format!("RUST_BACKTRACE={backtrace}"), size);
+    t.wait_for("failed at the test step");
+
+    // Three presses, three hints, each on screen and counted once drawn.
+    for level in 1..=3 {
+        t.keys("h");
+        let screen = t.wait_for(&format!("Hint {level} of 3"));
+        assert!(screen.contains("failed at the test step"), "{screen}");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while hints_shown(&c, "three_hints") != level {
+            assert!(Instant::now() < deadline, "hint {level} not counted");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    // A message that stops being true goes: "not done yet" disappears with the pass.
+    t.keys("n");
+    t.wait_for("not done yet");
+    solve(&c, "ch", "three_hints");
+    let screen = t.wait_for("three_hints is done");
+    assert!(!screen.contains("not done yet"), "{screen}");
+
+    // The plain-words note for a future that is not Send.
+    t.keys("n");
+    let screen = t.wait_for("failed at the build step");
+    assert!(screen.contains("note: The future is not"), "{screen}");
+    assert_no_staircase(&screen);
+
+    // The hang report: while the tests run the status says so, then the note, row by row.
+    solve(&c, "ch", "not_send");
+    t.wait_for("not_send is done");
+    t.keys("n");
+    t.wait_for("Running the tests of hang");
+    let screen = t.wait_for("failed at the test step");
+    assert!(screen.contains("note: `hang` was still"), "{screen}");
+    assert_no_staircase(&screen);
+    if size.1 >= 24 {
+        assert!(
+            screen
+                .lines()
+                .any(|l| l.starts_with("Still running when stopped: tests::waits_for_ready")),
+            "{screen}"
+        );
+    }
+}
+
+#[test]
+fn screen_at_40x10() {
+    walk_the_screen("s40", (40, 10), "0");
+}
+
+#[test]
+fn screen_at_40x10_with_backtraces() {
+    walk_the_screen("s40bt", (40, 10), "1");
+}
+
+#[test]
+fn screen_at_80x24() {
+    walk_the_screen("s80", (80, 24), "0");
+}
+
+#[test]
+fn screen_at_80x24_with_backtraces() {
+    walk_the_screen("s80bt", (80, 24), "1");
+}
+
+#[test]
+fn screen_at_200x60() {
+    walk_the_screen("s200", (200, 60), "0");
+}
+
+#[test]
+fn screen_at_200x60_with_backtraces() {
+    walk_the_screen("s200bt", (200, 60), "1");
+}
+
+#[test]
+fn reset_prompt_and_list_keep_their_essentials_at_40x10() {
+    let c = common::fixture("screen", "watch-small");
+    start_at(&c, "three_hints", &["warn_pass"]);
+    let t = Tmux::start_sized("small", &c, "", (40, 10));
+    t.wait_for("failed at the test step");
+    t.keys("x");
+    let screen = t.wait_for("y/n");
+    assert!(
+        screen.contains("Reset exercises/ch/three_hints.rs"),
+        "{screen}"
+    );
+    t.keys("n");
+    t.keys("l");
+    let screen = t.wait_for("Exercises (all)");
+    let rows: Vec<&str> = screen
+        .lines()
+        .filter(|l| l.ends_with("pending") || l.ends_with("done"))
+        .collect();
+    assert!(rows.len() >= 4, "{screen}");
+    assert!(screen.contains("three_hints"), "{screen}");
+    assert!(rows.iter().any(|l| l.ends_with("done")), "{screen}");
+    t.keys("Escape");
+    t.wait_for("failed at the test step");
+
+    // "restored as shipped" is true until the learner saves again.
+    fs::write(c.join("exercises/ch/three_hints.rs"), "fn main() {\n").unwrap();
+    t.wait_for("failed at the build step");
+    t.keys("x");
+    t.wait_for("y/n");
+    t.keys("y");
+    t.wait_for("restored as");
+    solve(&c, "ch", "three_hints");
+    let screen = t.wait_for("three_hints is done");
+    assert!(!screen.contains("restored as"), "{screen}");
 }

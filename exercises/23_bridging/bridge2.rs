@@ -84,15 +84,26 @@ fn main() {}
 mod tests {
     use super::*;
     use std::sync::Arc;
+    use std::time::Duration;
 
-    /// Runs `f` on a new plain thread (no runtime there) and waits for it without blocking the
-    /// runtime's worker threads.
-    async fn on_plain_thread<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
-        let thread = std::thread::spawn(f);
-        tokio::task::spawn_blocking(move || thread.join())
+    /// Waits (without blocking the runtime's worker threads) for a plain thread to finish, for
+    /// at most a second: a request that nobody answers fails here instead of hanging.
+    async fn join_plain<T: Send + 'static>(thread: std::thread::JoinHandle<T>) -> T {
+        let (done, result) = std::sync::mpsc::channel();
+        std::thread::spawn(move || done.send(thread.join()));
+        tokio::task::spawn_blocking(move || result.recv_timeout(Duration::from_secs(1)))
             .await
             .unwrap()
+            .expect(
+                "a plain thread got no answer within a second: is the store task spawned and \
+                 does `call` await the reply?",
+            )
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    }
+
+    /// Runs `f` on a new plain thread (no runtime there) and waits for it.
+    async fn on_plain_thread<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+        join_plain(std::thread::spawn(f)).await
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -118,14 +129,10 @@ mod tests {
                 std::thread::spawn(move || kv.set(&format!("k{i}"), &i.to_string()))
             })
             .collect();
-        let previous = tokio::task::spawn_blocking(move || {
-            threads
-                .into_iter()
-                .map(|t| t.join().unwrap())
-                .collect::<Vec<_>>()
-        })
-        .await
-        .unwrap();
+        let mut previous = Vec::new();
+        for thread in threads {
+            previous.push(join_plain(thread).await);
+        }
         assert!(previous.iter().all(Option::is_none));
         let values: Vec<Option<String>> =
             on_plain_thread(move || (0..8).map(|i| kv.get(&format!("k{i}"))).collect()).await;

@@ -149,6 +149,29 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn swallowed_job_panic_is_rejected() {
+        let record = Arc::new(Record::default());
+        let stream = Numbers {
+            next: 0,
+            n: 5,
+            record,
+        };
+        let outcome = tokio::spawn(for_each_concurrent(stream, 2, |item| async move {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            assert!(item != 3, "job 3 failed");
+        }))
+        .await;
+        let panic = outcome
+            .expect_err("a job panicked, so for_each_concurrent must panic too")
+            .into_panic();
+        assert_eq!(
+            panic.downcast_ref::<&str>(),
+            Some(&"job 3 failed"),
+            "pass the job's own panic on (resume_unwind), do not replace it"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn taking_an_item_with_no_free_slot_is_rejected() {
         let (record, _) = run(10, 2).await;
         let held = record.max_held.load(Ordering::SeqCst);

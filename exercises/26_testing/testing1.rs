@@ -43,7 +43,17 @@ mod tests {
     ) -> impl FnMut() -> std::future::Ready<Result<usize, String>> {
         move || {
             let mut log = log.lock().unwrap();
-            log.push(Instant::now());
+            let now = Instant::now();
+            // Checked at once, so a retry that waits on the wrong clock fails on its second
+            // attempt instead of sleeping for real through ever longer waits.
+            if let Some(&before) = log.last() {
+                assert!(
+                    now > before,
+                    "two attempts at the same instant of the paused clock: wait between attempts \
+                     with tokio::time::sleep (std::thread::sleep does not move tokio's clock)"
+                );
+            }
+            log.push(now);
             let attempt = log.len();
             assert!(
                 attempt <= 50,

@@ -114,6 +114,37 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn giving_up_one_restart_early_or_late_is_rejected() {
+        for max_restarts in 1..=4 {
+            let exit = supervise(
+                worker(100, Duration::ZERO),
+                max_restarts,
+                Duration::from_secs(1),
+            )
+            .await;
+            let starts = max_restarts as u32 + 1;
+            assert_eq!(
+                exit,
+                Exit::GaveUp { starts },
+                "max_restarts = {max_restarts}: the first start plus {max_restarts} restarts, then \
+                 the next crash means giving up"
+            );
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn restart_exactly_one_window_old_still_counted_is_rejected() {
+        // One restart allowed per second; the worker crashes after exactly one second each time,
+        // so every earlier restart is exactly `window` old at the next crash, and forgotten.
+        let exit = supervise(worker(4, Duration::from_secs(1)), 1, Duration::from_secs(1)).await;
+        assert_eq!(
+            exit,
+            Exit::Finished { starts: 5 },
+            "a restart `window` or more ago has left the window: it no longer counts"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn zero_limit_that_still_restarts_is_rejected() {
         let exit = supervise(worker(1, Duration::ZERO), 0, Duration::from_secs(1)).await;
         assert_eq!(exit, Exit::GaveUp { starts: 1 });

@@ -217,6 +217,36 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn running_jobs_abandoned_at_shutdown_is_rejected() {
+        // Job n takes n * 10 ms. Two run at once: at 20 ms job 2 ends, the channel is empty and
+        // closed, and job 3 (started at 10 ms) is still running until 40 ms.
+        let ran = Arc::new(Mutex::new(Vec::new()));
+        let r = ran.clone();
+        let pool = Pool::start(4, 2, move |job: Job| {
+            let ran = r.clone();
+            async move {
+                sleep(Duration::from_millis(10 * job.id)).await;
+                ran.lock().unwrap().push(job.id);
+            }
+        });
+        let submitter = pool.submitter();
+        for id in 1..=3 {
+            submitter
+                .submit(job(id))
+                .await
+                .expect("the pool is accepting jobs");
+        }
+        let report = shutdown(pool).await;
+        assert_eq!(
+            sorted(ran.lock().unwrap().clone()),
+            [1, 2, 3],
+            "job 3 was still running when the channel ran dry: wait for the running jobs \
+             (dropping the JoinSet aborts them)"
+        );
+        assert_eq!(sorted(report), [1, 2, 3]);
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn shutdown_of_an_idle_pool_that_hangs_is_rejected() {
         let (pool, _ran) = pool(4, 2);
         let _producer_still_alive = pool.submitter();

@@ -75,6 +75,25 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn panic_replaced_by_unwrapping_the_join_error_is_rejected() {
+        #[derive(Debug, PartialEq)]
+        struct JobFailed(u32);
+        let outcome = tokio::spawn(run_blocking(|| -> u32 {
+            std::panic::panic_any(JobFailed(7))
+        }))
+        .await;
+        let payload = outcome
+            .expect_err("the job panicked, so run_blocking must panic too")
+            .into_panic();
+        assert_eq!(
+            payload.downcast_ref::<JobFailed>(),
+            Some(&JobFailed(7)),
+            "the caller must get the job's own panic (resume_unwind(err.into_panic())), not a \
+             new panic about a JoinError"
+        );
+    }
+
+    #[tokio::test]
     #[should_panic(expected = "job failed")]
     async fn panic_in_the_job_reaches_the_caller() {
         let value: u32 = run_blocking(|| panic!("job failed")).await;

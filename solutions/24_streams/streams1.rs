@@ -81,8 +81,21 @@ mod tests {
 
     const PERIOD: Duration = Duration::from_millis(10);
 
+    /// The next tick, failing fast both ways: a Pending that nobody wakes (the paused clock
+    /// then jumps to the timeout), and a stream that keeps waking itself to be polled again
+    /// while its tick is not due (that keeps the runtime busy, so the clock never moves).
     async fn next_or_fail(ticks: &mut Ticks) -> Option<u32> {
-        tokio::time::timeout(Duration::from_secs(1), next(ticks))
+        let mut polls = 0;
+        let bounded = std::future::poll_fn(|cx| {
+            polls += 1;
+            assert!(
+                polls <= 20,
+                "poll_next was polled {polls} times for one tick: it wakes itself instead of \
+                 waiting for the sleep to wake it"
+            );
+            Pin::new(&mut *ticks).poll_next(cx)
+        });
+        tokio::time::timeout(Duration::from_secs(1), bounded)
             .await
             .expect("poll_next returned Pending and was never woken")
     }
@@ -113,6 +126,24 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn next_deadline_computed_from_now_is_rejected() {
+        let start = Instant::now();
+        let mut ticks = Ticks::new(PERIOD, 3);
+        assert_eq!(next_or_fail(&mut ticks).await, Some(0));
+        // The consumer is busy past the next deadline: tick 1 is late (at 23 ms), but the
+        // schedule must not drift with it, so tick 2 still comes at 30 ms.
+        tokio::time::sleep(PERIOD + Duration::from_millis(3)).await;
+        assert_eq!(next_or_fail(&mut ticks).await, Some(1));
+        assert_eq!(next_or_fail(&mut ticks).await, Some(2));
+        assert_eq!(
+            Instant::now() - start,
+            PERIOD * 3,
+            "a late consumer must not push the later ticks back: the next deadline is the old \
+             deadline plus one period, not now plus one period"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn pending_without_a_wake_up_is_rejected() {
         let mut ticks = Ticks::new(PERIOD, 1);
         let counter = CountingWaker::new();
@@ -120,6 +151,13 @@ mod tests {
         assert!(
             poll_once(pin!(next(&mut ticks)), &waker).is_pending(),
             "no time has passed: the first tick is not due"
+        );
+        tokio::task::yield_now().await;
+        assert_eq!(
+            counter.count(),
+            0,
+            "the first tick is not due, yet the waker was woken: wait for the sleep, do not \
+             wake yourself to be polled again"
         );
         tokio::time::advance(PERIOD).await;
         assert!(

@@ -57,6 +57,29 @@ mod tests {
     use std::pin::pin;
     use std::time::Duration;
 
+    /// Passes a stream through, but fails when it is polled far more often than it has items:
+    /// a stream that wakes itself while the channel is empty would keep the runtime busy, so
+    /// the paused clock would never move and a timeout would never fire.
+    struct Bounded<S> {
+        inner: S,
+        polls: usize,
+        limit: usize,
+    }
+
+    impl<S: Stream + Unpin> Stream for Bounded<S> {
+        type Item = S::Item;
+        fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<S::Item>> {
+            self.polls += 1;
+            assert!(
+                self.polls <= self.limit,
+                "the stream was polled {} times for a handful of items: it wakes itself while \
+                 the channel is empty instead of letting poll_recv arrange the wake-up",
+                self.polls
+            );
+            Pin::new(&mut self.inner).poll_next(cx)
+        }
+    }
+
     #[tokio::test(start_paused = true)]
     async fn items_lost_or_reordered_is_rejected() {
         let (tx, rx) = mpsc::channel(4);
@@ -66,7 +89,12 @@ mod tests {
                 tokio::time::sleep(Duration::from_millis(3)).await;
             }
         });
-        let items = tokio::time::timeout(Duration::from_secs(1), collect(ChannelStream { rx }))
+        let stream = Bounded {
+            inner: ChannelStream { rx },
+            polls: 0,
+            limit: 100,
+        };
+        let items = tokio::time::timeout(Duration::from_secs(1), collect(stream))
             .await
             .expect("collect did not finish after the sender was dropped");
         producer.await.unwrap();
@@ -82,6 +110,13 @@ mod tests {
         assert!(
             poll_once(pin!(next(&mut stream)), &waker).is_pending(),
             "the channel is empty and open: the stream must be Pending"
+        );
+        tokio::task::yield_now().await;
+        assert_eq!(
+            counter.count(),
+            0,
+            "nothing was sent, yet the waker was woken: a stream that wakes itself while empty \
+             spins; poll_recv wakes the task when an item arrives"
         );
         tx.send(5).await.unwrap();
         assert!(

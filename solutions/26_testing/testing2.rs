@@ -117,6 +117,20 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn line_ending_left_in_the_request_is_rejected() {
+        let (client, _server) = start(64);
+        let (read, mut write) = tokio::io::split(client);
+        let mut reader = BufReader::new(read);
+        write.write_all(b"HELLO\nBYE\r\nPING\n").await.unwrap();
+        assert_eq!(
+            read_replies(&mut reader, 3).await,
+            ["ERR HELLO", "ERR BYE", "PONG"],
+            "strip \"\\n\" (and \"\\r\\n\") before answering: an error reply that echoes the \
+             line ending sends an extra, empty line"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn partial_write_of_a_reply_is_rejected() {
         // A 4-byte pipe: every write the server makes can take at most 4 bytes.
         let (client, _server) = start(4);

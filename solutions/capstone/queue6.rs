@@ -19,16 +19,39 @@
 // Write `serve_status` and `handle_connection`.
 
 use std::collections::{HashMap, VecDeque};
+use std::future::Future;
 use std::io;
+use std::net::SocketAddr;
+use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, oneshot};
 
+/// Where connections come from: a `TcpListener`, or in the tests one whose accepts can fail.
+pub trait Accept: Send + Sync + 'static {
+    fn accept(&self) -> impl Future<Output = io::Result<(TcpStream, SocketAddr)>> + Send;
+}
+
+impl Accept for TcpListener {
+    async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
+        TcpListener::accept(self).await
+    }
+}
+
 /// Accepts connections forever, serving each in its own task.
-pub async fn serve_status(listener: TcpListener, queue: QueueHandle) -> io::Result<()> {
+pub async fn serve_status(listener: impl Accept, queue: QueueHandle) -> io::Result<()> {
     loop {
-        let (stream, _peer) = listener.accept().await?;
+        let (stream, _peer) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            // One would-be client failed (it gave up during the handshake, or no file
+            // descriptor was free): skip it. The short pause keeps an error that lasts a while
+            // from turning this loop into a busy one.
+            Err(_) => {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                continue;
+            }
+        };
         let queue = queue.clone();
         // One task per client: a slow or silent client only holds up its own task.
         tokio::spawn(async move {
@@ -238,7 +261,7 @@ fn main() {}
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::net::SocketAddr;
+    use std::sync::atomic::{AtomicUsize, Ordering};
     use std::time::Duration;
     use tokio::io::AsyncReadExt;
     use tokio::time::timeout;
@@ -388,6 +411,43 @@ mod tests {
                 Some(&response.body.len().to_string())
             );
         }
+    }
+
+    /// A listener whose first `failures` accepts fail, as a real one's do when a peer gives up
+    /// during the handshake or the process is out of file descriptors for a moment.
+    struct Flaky {
+        inner: TcpListener,
+        failures: AtomicUsize,
+    }
+
+    impl Accept for Flaky {
+        async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
+            if self.failures.load(Ordering::SeqCst) > 0 {
+                self.failures.fetch_sub(1, Ordering::SeqCst);
+                return Err(io::ErrorKind::ConnectionAborted.into());
+            }
+            self.inner.accept().await
+        }
+    }
+
+    #[tokio::test]
+    async fn one_failed_accept_ending_the_server_is_rejected() {
+        let queue = QueueHandle::spawn();
+        let inner = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = inner.local_addr().unwrap();
+        let failures = AtomicUsize::new(2);
+        let server = tokio::spawn(serve_status(Flaky { inner, failures }, queue.clone()));
+        // The failing accepts return at once: a few turns are enough for the server to see them.
+        for _ in 0..10 {
+            tokio::task::yield_now().await;
+        }
+        assert!(
+            !server.is_finished(),
+            "serve_status returned after a failed accept: an error from accept concerns one \
+             would-be client; skip it and accept the next"
+        );
+        let response = request(addr, "GET /status HTTP/1.1").await;
+        assert_eq!(response.status, 200, "the server must still answer");
     }
 
     #[tokio::test]
