@@ -15,6 +15,8 @@ use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
@@ -87,6 +89,7 @@ pub fn build(
     targets: &[Target],
     color: bool,
     timeout: Duration,
+    cancel: Option<Arc<AtomicBool>>,
     progress: Option<cargo::Progress>,
 ) -> Result<Built> {
     let pkg_dir = package_manifest.parent().unwrap_or(Path::new("."));
@@ -152,7 +155,7 @@ pub fn build(
             artifact: Artifact::Tests,
             color,
             timeout: Some(timeout),
-            cancel: None,
+            cancel: cancel.clone(),
             progress: progress.clone(),
             target_dir: Some(target_dir.clone()),
         })?;

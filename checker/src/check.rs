@@ -16,6 +16,7 @@ use crate::cargo::{self, Artifact, BuildReport, BuildRequest, Diagnostic};
 use crate::course::{Exercise, Mode};
 use crate::explain;
 use crate::fold;
+use crate::hang;
 use crate::process::{self, Ending, Options};
 use crate::wrong;
 
@@ -153,17 +154,21 @@ impl Checker {
         done: &(dyn Fn(usize, &Outcome) + Sync),
     ) -> Result<Vec<Outcome>> {
         let must_batch = targets.iter().any(|t| t.batch_only);
-        let batch = if (targets.len() >= batch::MIN_BATCH || must_batch) && self.cancel.is_none() {
+        let batch = if targets.len() >= batch::MIN_BATCH || must_batch {
             batch::build(
                 &self.manifest,
                 targets,
                 self.color,
                 BUILD_TIMEOUT,
+                self.cancel.clone(),
                 self.progress.clone(),
             )?
         } else {
             batch::Built::default()
         };
+        if self.cancelled() {
+            return Ok(Vec::new());
+        }
         let rest: Vec<usize> = (0..targets.len())
             .filter(|&i| !batch.batched.contains_key(&i) && !targets[i].batch_only)
             .collect();
@@ -256,7 +261,7 @@ impl Checker {
         std::thread::scope(|s| {
             for _ in 0..workers {
                 s.spawn(|| {
-                    loop {
+                    while !self.cancelled() {
                         let k = next.fetch_add(1, Ordering::SeqCst);
                         let Some(&i) = which.get(k) else { break };
                         match check(i) {
@@ -388,17 +393,22 @@ impl Checker {
                 Ending::TimedOut => Outcome {
                     failed: Some(Step::Run),
                     output,
-                    notes: vec![explain::for_hang(&t.bin, t.timeout.as_secs(), &[])],
+                    notes: hang_notes(t, &run, &[]),
                     annotations: vec![first_line(t, "the program hung and was stopped")],
                     timed_out: true,
                     crashed: false,
                 },
                 ending => Outcome {
                     failed: Some(Step::Run),
-                    notes: vec![format!(
-                        "The program ended with {}; it must exit with status 0.",
-                        describe(ending)
-                    )],
+                    notes: match ending {
+                        Ending::Signaled(libc::SIGKILL) => {
+                            vec![hang::killed_note(libc::SIGKILL, run.usage)]
+                        }
+                        _ => vec![format!(
+                            "The program ended with {}; it must exit with status 0.",
+                            describe(ending)
+                        )],
+                    },
                     annotations: vec![panic_annotation(t, &output).unwrap_or_else(|| {
                         first_line(t, &format!("the program ended with {}", describe(ending)))
                     })],
@@ -453,19 +463,23 @@ impl Checker {
                 Some(Outcome {
                     failed: Some(Step::Test),
                     output,
-                    notes: vec![explain::for_hang(&t.bin, t.timeout.as_secs(), &unfinished)],
+                    notes: hang_notes(t, &run, &unfinished),
                     annotations: vec![first_line(t, "the tests hung and were stopped")],
                     timed_out: true,
                     crashed: false,
                 })
             }
             ending => {
-                let mut notes = Vec::new();
-                if let Ending::Signaled(_) = ending {
-                    notes.push(format!(
-                        "The test process was {}: it crashed instead of reporting a failure.",
-                        describe(ending)
-                    ));
+                let mut notes: Vec<String> = hang::strays_note(&run.strays).into_iter().collect();
+                if let Ending::Signaled(sig) = ending {
+                    notes.push(if sig == libc::SIGKILL {
+                        hang::killed_note(sig, run.usage)
+                    } else {
+                        format!(
+                            "The test process was {}: it crashed instead of reporting a failure.",
+                            describe(ending)
+                        )
+                    });
                 }
                 let output = self.as_own_run(t, run.output.render(), listed.is_some());
                 let annotation = panic_annotation(t, &output).unwrap_or_else(|| {
@@ -481,6 +495,13 @@ impl Checker {
                 })
             }
         })
+    }
+
+    /// Asked to stop: start nothing more.
+    fn cancelled(&self) -> bool {
+        self.cancel
+            .as_ref()
+            .is_some_and(|c| c.load(Ordering::SeqCst))
     }
 
     /// A batched run's output as the exercise's own harness would print it.
@@ -518,6 +539,20 @@ impl Checker {
             on_line: None,
         }
     }
+}
+
+/// Why a target hung (from its CPU time and memory), and what it left running, if anything.
+fn hang_notes(t: &Target, run: &process::Finished, unfinished: &[String]) -> Vec<String> {
+    let note = hang::note(&hang::Hang {
+        name: &t.bin,
+        timeout: t.timeout,
+        unfinished,
+        usage: run.usage,
+        for_author: t.bin != t.exercise.name,
+    });
+    std::iter::once(note)
+        .chain(hang::strays_note(&run.strays))
+        .collect()
 }
 
 fn report_for<'r>(reports: &'r [(Artifact, BuildReport)], t: &Target) -> &'r BuildReport {

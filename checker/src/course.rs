@@ -108,6 +108,9 @@ pub struct Course {
     /// rustlings layout, whose solutions may fill in TODOs inside test modules.
     pub identical_solution_tests: bool,
     pub exercises: Vec<Exercise>,
+    /// "info.toml:LINE: the solution file of `x` is missing: PATH", one per missing solution.
+    /// Learners need only the exercises, so this is an error only for `verify --solutions`.
+    pub missing_solutions: Vec<String>,
 }
 
 impl Course {
@@ -133,13 +136,17 @@ impl Course {
         let info_path = root.join(INFO_FILE);
         let text = std::fs::read_to_string(&info_path)
             .with_context(|| format!("Failed to read {}", info_path.display()))?;
-        let course = parse(&text, root).map_err(|problems| {
+        let (mut course, missing) = parse(&text, root).map_err(|problems| {
             let mut msg = String::new();
             for (line, problem) in &problems {
                 let _ = writeln!(msg, "{}:{line}: {problem}", info_path.display());
             }
             anyhow::anyhow!("{}", msg.trim_end())
         })?;
+        course.missing_solutions = missing
+            .iter()
+            .map(|(line, problem)| format!("{}:{line}: {problem}", info_path.display()))
+            .collect();
         Ok(course)
     }
 
@@ -151,7 +158,10 @@ impl Course {
                     .exercises
                     .iter()
                     .map(|e| e.name.as_str())
-                    .filter(|n| n.starts_with(&name[..name.len().min(3)]))
+                    .filter(|n| {
+                        let prefix: String = name.chars().take(3).collect();
+                        !prefix.is_empty() && n.starts_with(&prefix)
+                    })
                     .take(5)
                     .collect();
                 if close.is_empty() {
@@ -186,7 +196,8 @@ fn line_of(text: &str, span: &Range<usize>) -> usize {
     text[..span.start.min(text.len())].matches('\n').count() + 1
 }
 
-fn parse(text: &str, root: &Path) -> std::result::Result<Course, Problems> {
+/// The course, and the solutions it lacks (with their lines).
+fn parse(text: &str, root: &Path) -> std::result::Result<(Course, Problems), Problems> {
     let raw: RawInfo = toml::from_str(text).map_err(|e| {
         let line = e.span().map(|s| line_of(text, &s)).unwrap_or(1);
         vec![(line, e.message().trim().to_string())]
@@ -206,10 +217,21 @@ fn parse(text: &str, root: &Path) -> std::result::Result<Course, Problems> {
     }
     let mut seen: HashMap<String, usize> = HashMap::new();
     let mut exercises = Vec::new();
+    let mut missing = Problems::new();
     for table in raw.exercises {
         let line = line_of(text, &table.span());
         let raw = table.into_inner();
         if let Some(ex) = exercise(raw, line, text, root, &mut seen, &mut problems) {
+            if !root.join(ex.solution_path()).is_file() {
+                missing.push((
+                    line,
+                    format!(
+                        "the solution file of `{}` is missing: {}",
+                        ex.name,
+                        ex.solution_path().display()
+                    ),
+                ));
+            }
             exercises.push(ex);
         }
     }
@@ -217,7 +239,7 @@ fn parse(text: &str, root: &Path) -> std::result::Result<Course, Problems> {
         problems.sort_by_key(|p| p.0);
         return Err(problems);
     }
-    Ok(Course {
+    let course = Course {
         root: root.to_path_buf(),
         welcome_message: raw.welcome_message,
         final_message: raw.final_message,
@@ -225,7 +247,9 @@ fn parse(text: &str, root: &Path) -> std::result::Result<Course, Problems> {
             .identical_solution_tests
             .unwrap_or_else(|| root.join("exercises").join("Cargo.toml").is_file()),
         exercises,
-    })
+        missing_solutions: Vec::new(),
+    };
+    Ok((course, missing))
 }
 
 fn exercise(
@@ -326,19 +350,15 @@ fn exercise(
         skip_check_unsolved: raw.skip_check_unsolved,
         timeout: Duration::from_secs(timeout),
     };
-    if problems.len() == before {
-        for (what, path) in [("exercise", ex.path()), ("solution", ex.solution_path())] {
-            if !root.join(&path).is_file() {
-                problems.push((
-                    line,
-                    format!(
-                        "the {what} file of `{}` is missing: {}",
-                        ex.name,
-                        path.display()
-                    ),
-                ));
-            }
-        }
+    if problems.len() == before && !root.join(ex.path()).is_file() {
+        problems.push((
+            line,
+            format!(
+                "the exercise file of `{}` is missing: {}",
+                ex.name,
+                ex.path().display()
+            ),
+        ));
     }
     (problems.len() == before).then_some(ex)
 }
@@ -460,7 +480,7 @@ hint = "Declare it with `let`."
 name = "quiz1"
 hint = "No hints this time ;)"
 "#;
-        let course = parse(text, &root).unwrap_or_else(|p| panic!("{p:?}"));
+        let (course, _) = parse(text, &root).unwrap_or_else(|p| panic!("{p:?}"));
         assert_eq!(course.exercises.len(), 3);
         assert_eq!(course.exercises[0].mode, Mode::Run);
         assert!(course.exercises[0].skip_check_unsolved);

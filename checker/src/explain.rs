@@ -1,5 +1,5 @@
 //! Plain-words explanations added under the compiler's own output for the errors every async
-//! learner meets, and for a check that hung.
+//! learner meets. (A check that hung is explained by `hang`.)
 
 use crate::cargo::Diagnostic;
 
@@ -63,25 +63,6 @@ pub fn for_build(diagnostics: &[Diagnostic]) -> Vec<String> {
         .collect()
 }
 
-/// What a hang means in async code, naming the tests that never finished.
-pub fn for_hang(name: &str, secs: u64, unfinished: &[String]) -> String {
-    let which = if unfinished.is_empty() {
-        String::new()
-    } else {
-        format!("Still running when stopped: {}.\n", unfinished.join(", "))
-    };
-    format!(
-        "`{name}` was still running after {secs} s and was stopped (every process it started was \
-         killed).\n{which}In async code a hang almost always means one of two things:\n\
-         - a future returned `Poll::Pending` without arranging for its waker to be called, so \
-         nothing ever polls it again (store `cx.waker().clone()` where the event will fire, and \
-         call `wake()` there);\n\
-         - a task is waiting on a channel whose senders are never dropped, or on a lock or \
-         notification that nothing releases.\n\
-         If the exercise really needs longer, its `timeout_secs` in info.toml can be raised."
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -120,11 +101,5 @@ mod tests {
         let e = for_build(&[spawn, typo]);
         assert_eq!(e.len(), 1);
         assert!(e[0].contains("'static"));
-    }
-
-    #[test]
-    fn hang_names_unfinished_tests() {
-        let t = for_hang("futures2", 10, &["tests::wakes".to_string()]);
-        assert!(t.contains("tests::wakes") && t.contains("Pending"));
     }
 }

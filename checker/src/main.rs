@@ -8,13 +8,16 @@ mod course;
 mod dev;
 mod explain;
 mod fold;
+mod hang;
 mod output_cap;
 mod pass_cache;
 mod process;
+mod procfs;
 mod report;
 mod screen;
 mod select;
 mod shipped;
+mod signals;
 mod state;
 mod term;
 mod verify;
@@ -119,6 +122,7 @@ enum Cmd {
 }
 
 fn main() -> ExitCode {
+    signals::install();
     // Usage lines name the command as the learner typed it (`cargo course` or `asyncling`).
     let matches = Cli::command().bin_name(term::cmd()).get_matches();
     let cli = match Cli::from_arg_matches(&matches) {
@@ -133,7 +137,9 @@ fn main() -> ExitCode {
             ..
         })
     );
-    match real_main(cli) {
+    let result = real_main(cli);
+    signals::wait_if_stopping();
+    match result {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,
         Err(e) => {
@@ -156,13 +162,25 @@ fn real_main(cli: Cli) -> Result<bool> {
         )?,
     };
     let command = cli.command.unwrap_or(Cmd::Watch);
-    if !matches!(
+    let solutions = matches!(
         command,
         Cmd::Verify {
             solutions: true,
             ..
-        } | Cmd::Dev(_)
-    ) {
+        }
+    );
+    if solutions && !course.missing_solutions.is_empty() {
+        anyhow::bail!("{}", course.missing_solutions.join("\n"));
+    }
+    for missing in &course.missing_solutions {
+        term::warn(missing);
+    }
+    // A verdict cut short by a closed pipe is not a pass.
+    signals::set_broken_pipe_status(i32::from(matches!(
+        command,
+        Cmd::Run { .. } | Cmd::Verify { .. }
+    )));
+    if !solutions && !matches!(command, Cmd::Dev(_)) {
         shipped::remember_all(&course)?;
     }
     match command {
@@ -240,13 +258,9 @@ fn dev_command(course: &Course, cmd: DevCmd) -> Result<bool> {
     }
 }
 
-/// Loads progress, printing a recovery warning when there was one.
+/// Loads progress (a repair is announced when the store is dropped).
 fn progress(store: &Store) -> Result<state::Progress> {
-    let (p, warning) = store.load()?;
-    if let Some(w) = warning {
-        term::warn(&w);
-    }
-    Ok(p)
+    store.load()
 }
 
 fn pick(course: &Course, store: &Store, name: Option<&str>) -> Result<usize> {
@@ -295,7 +309,7 @@ fn run(course: &Course, name: Option<&str>, color: bool, full: bool) -> Result<b
         .context("The check produced no result")?;
     term::print_outcome(ex, &outcome, full);
     let passed = outcome.passed();
-    let (p, _) = store.update(|p| {
+    let p = store.update(|p| {
         if passed {
             let was_current = p.current_index(course) == i;
             p.done.insert(ex.name.clone());
@@ -337,7 +351,7 @@ fn hint(course: &Course, name: Option<&str>, all: bool) -> Result<bool> {
     let i = pick(course, &store, name)?;
     let ex = &course.exercises[i];
     let total = ex.hints.len();
-    let (p, _) = store.update(|p| {
+    let p = store.update(|p| {
         let shown = p.hints_shown.entry(ex.name.clone()).or_insert(0);
         *shown = if all { total } else { (*shown + 1).min(total) };
     })?;
@@ -411,14 +425,16 @@ fn list(course: &Course, only_done: bool, only_pending: bool) -> Result<bool> {
 fn reset(course: &Course, name: &str) -> Result<bool> {
     let ex = &course.exercises[course.find(name)?];
     let store = Store::new(&course.root);
-    match shipped::reset(course, ex)? {
+    let reset = shipped::reset(course, ex)?;
+    let how = reset.source.describe();
+    match reset.backup {
         Some(backup) => println!(
-            "Restored {} as shipped. Your version was saved to {}",
+            "Restored {} as shipped ({how}). Your version was saved to {}",
             ex.path().display(),
             backup.display()
         ),
         None => println!(
-            "{} is already as shipped; nothing changed.",
+            "{} is already as shipped ({how}); nothing changed.",
             ex.path().display()
         ),
     }

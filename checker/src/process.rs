@@ -1,24 +1,32 @@
 //! The one module that starts processes. Every child runs in its own process group with a
 //! deadline: on timeout (or when asked to stop) the whole group is killed, so a hung test and
 //! any threads or processes it started are gone, and no zombie is left behind.
+//!
+//! Processes that leave their group (`setsid`, a double fork) are still ours: the checker is a
+//! child subreaper, so every orphan below it becomes its child, and after each check any child the
+//! checker did not start itself (a stray) is stopped. The deadline bounds the whole check, reading
+//! the output included: a stray holding the output pipe open cannot make the checker wait. Each
+//! child also gets a parent-death signal, so even a checker killed with SIGKILL leaves no test
+//! binary or cargo running.
 
 use std::io::Read;
+use std::os::unix::process::CommandExt;
 use std::process::{Command, ExitStatus, Stdio};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 
 use crate::output_cap::CappedOutput;
-
+use crate::procfs::{self, Usage};
 /// How a child process ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Ending {
     Exited(i32),
-    /// Killed by a signal it did not ask for (a crash, an abort).
+    /// Killed by a signal it did not ask for (a crash, an abort, the out-of-memory killer).
     Signaled(i32),
     /// Still running at the deadline; killed.
     TimedOut,
@@ -38,6 +46,11 @@ pub struct Finished {
     pub stdout: Vec<u8>,
     /// Standard error, or both streams interleaved, capped.
     pub output: CappedOutput,
+    /// The child's CPU time and memory, last sampled before it ended (before it was killed, on a
+    /// timeout).
+    pub usage: Option<Usage>,
+    /// Processes that outlived the child outside its group, and were stopped: "name (pid N)".
+    pub strays: Vec<String>,
 }
 
 pub struct Options {
@@ -51,6 +64,61 @@ pub struct Options {
 }
 
 pub type LineHook = Arc<dyn Fn(&[u8]) + Send + Sync>;
+
+/// The process groups of the children running now, and whether the checker is shutting down.
+struct Registry {
+    groups: Vec<i32>,
+    stopping: bool,
+    /// Strays stopped so far, by the id of the run that started them (several checks run at once,
+    /// and any of them may sweep another's stray first).
+    strays: Vec<(u64, String)>,
+}
+
+static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
+    groups: Vec::new(),
+    stopping: false,
+    strays: Vec::new(),
+});
+
+/// Every child carries its run's id in this variable, and so does everything it starts: a stray
+/// is traced back to its run by its environment.
+const RUN_ID_VAR: &str = "ASYNCLING_RUN_ID";
+static NEXT_RUN_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+fn registry() -> MutexGuard<'static, Registry> {
+    REGISTRY.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Makes every orphaned descendant a child of this process (Linux), so none can escape.
+pub fn become_subreaper() {
+    // SAFETY: prctl with integer arguments changes a flag of this process; no memory is shared.
+    #[cfg(target_os = "linux")]
+    unsafe {
+        libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+    }
+}
+
+/// In the forked child, before exec: die with the thread that started us (Linux), so even a
+/// checker killed with SIGKILL leaves nothing running. Only async-signal-safe calls.
+fn die_with_parent(parent: libc::pid_t) -> std::io::Result<()> {
+    // SAFETY: prctl, getppid and _exit are system calls that take integers; no memory, no locks.
+    #[cfg(target_os = "linux")]
+    unsafe {
+        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0);
+        if libc::getppid() != parent {
+            // The checker died before the signal was armed.
+            libc::_exit(1);
+        }
+    }
+    let _ = parent;
+    Ok(())
+}
+
+const TICK: Duration = Duration::from_millis(20);
+/// Usage is sampled every this many ticks (and once more before a kill).
+const SAMPLE_EVERY: u32 = 10;
+/// Bound on waiting for strays to die and for the output to end after the child is gone.
+const DRAIN_LIMIT: Duration = Duration::from_secs(10);
 
 /// Runs `cmd` to completion, the deadline or cancellation.
 pub fn run(mut cmd: Command, opts: &Options) -> Result<Finished> {
@@ -68,17 +136,114 @@ pub fn run(mut cmd: Command, opts: &Options) -> Result<Finished> {
     cmd.stdin(Stdio::null())
         .stdout(stdout)
         .stderr(Stdio::from(writer));
-    // A new process group makes the child and everything it starts killable at once.
-    std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+    let id = NEXT_RUN_ID.fetch_add(1, Ordering::SeqCst);
+    cmd.env(RUN_ID_VAR, id.to_string());
     let started = Instant::now();
-    let mut child = cmd
+    let child = spawn(cmd, &program)?;
+    let pgid = child.id() as i32;
+    let capped = read_capped(reader);
+    let whole = out_reader.map(|r| read_lines(r, opts.on_line.clone()));
+    let (tx, rx) = mpsc::channel::<std::io::Result<ExitStatus>>();
+    thread::spawn(move || {
+        let mut child = child;
+        let _ = tx.send(child.wait());
+    });
+    let watched = watch(pgid, started, opts, &rx);
+    // Whatever the child left running in its group (a detached thread pool, a grandchild) goes too.
+    kill_group(pgid);
+    forget(pgid);
+    let (status, forced, usage) = watched.with_context(|| format!("Lost track of `{program}`"))?;
+    let output = drain(&capped).unwrap_or_else(lost_output);
+    let stdout = whole.and_then(|w| drain(&w)).unwrap_or_default();
+    let strays = strays_of(id);
+    let ending = forced.unwrap_or_else(|| ending_of(status));
+    Ok(Finished {
+        ending,
+        stdout,
+        output,
+        usage,
+        strays,
+    })
+}
+
+/// Starts `cmd` in a group of its own and registers the group, unless the checker is stopping.
+fn spawn(mut cmd: Command, program: &str) -> Result<std::process::Child> {
+    // A new process group makes the child and everything it starts killable at once.
+    cmd.process_group(0);
+    // SAFETY: getpid is async-signal-safe and reads no memory of ours.
+    let parent = unsafe { libc::getpid() };
+    // SAFETY: the closure runs in the forked child before exec and only makes async-signal-safe
+    // system calls; it allocates nothing and touches no lock.
+    unsafe {
+        cmd.pre_exec(move || die_with_parent(parent));
+    }
+    let mut reg = registry();
+    if reg.stopping {
+        bail!("The checker is stopping; `{program}` was not started");
+    }
+    let child = cmd
         .spawn()
         .with_context(|| format!("Failed to start `{program}`"))?;
-    // The parent's copies of the write ends were moved into `cmd`; drop it so EOF can arrive.
-    drop(cmd);
-    let pgid = child.id() as i32;
+    reg.groups.push(child.id() as i32);
+    Ok(child)
+}
 
-    let capped = thread::spawn(move || {
+type Watched = (ExitStatus, Option<Ending>, Option<Usage>);
+
+/// Waits for the child, killing its group at the deadline or on cancellation, sampling its usage
+/// meanwhile.
+fn watch(
+    pgid: i32,
+    started: Instant,
+    opts: &Options,
+    rx: &mpsc::Receiver<std::io::Result<ExitStatus>>,
+) -> Result<Watched> {
+    let mut forced = None;
+    let mut usage = None;
+    let mut ticks = 0u32;
+    loop {
+        let wait = match opts.timeout {
+            Some(t) => t.saturating_sub(started.elapsed()).min(TICK),
+            None => TICK,
+        };
+        match rx.recv_timeout(wait) {
+            Ok(status) => {
+                let status = status.context("Failed to wait for a child process")?;
+                if forced.is_none() && registry().stopping {
+                    // Killed by `stop_all`, not by a crash.
+                    forced = Some(Ending::Cancelled);
+                }
+                return Ok((status, forced, usage));
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                ticks += 1;
+                if forced.is_none() && ticks.is_multiple_of(SAMPLE_EVERY) {
+                    usage = procfs::usage(pgid, started.elapsed()).or(usage);
+                }
+                let cancelled = opts
+                    .cancel
+                    .as_ref()
+                    .is_some_and(|c| c.load(Ordering::SeqCst));
+                let late = opts.timeout.is_some_and(|t| started.elapsed() >= t);
+                if forced.is_none() && (cancelled || late) {
+                    // What the child was doing, read before it is gone.
+                    usage = procfs::usage(pgid, started.elapsed()).or(usage);
+                    forced = Some(if cancelled {
+                        Ending::Cancelled
+                    } else {
+                        Ending::TimedOut
+                    });
+                    kill_group(pgid);
+                }
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => bail!("the waiting thread stopped"),
+        }
+    }
+}
+
+fn read_capped(reader: std::io::PipeReader) -> mpsc::Receiver<CappedOutput> {
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
         let mut reader = reader;
         let mut cap = CappedOutput::default();
         let mut buf = [0u8; 8192];
@@ -88,73 +253,155 @@ pub fn run(mut cmd: Command, opts: &Options) -> Result<Finished> {
             }
             cap.push(&buf[..n]);
         }
-        cap
+        let _ = tx.send(cap);
     });
-    let hook = opts.on_line.clone();
-    let whole = out_reader.map(|r| {
-        thread::spawn(move || {
-            let mut all = Vec::new();
-            let mut lines = std::io::BufReader::new(r);
-            let mut line = Vec::new();
-            while let Ok(n) = std::io::BufRead::read_until(&mut lines, b'\n', &mut line) {
-                if n == 0 {
-                    break;
-                }
-                if let Some(hook) = &hook {
-                    hook(&line);
-                }
-                all.append(&mut line);
-            }
-            all
-        })
-    });
+    rx
+}
 
-    let (tx, rx) = mpsc::channel::<std::io::Result<ExitStatus>>();
+fn read_lines(reader: std::io::PipeReader, hook: Option<LineHook>) -> mpsc::Receiver<Vec<u8>> {
+    let (tx, rx) = mpsc::channel();
     thread::spawn(move || {
-        let _ = tx.send(child.wait());
-    });
-
-    let mut forced = None;
-    let status = loop {
-        let tick = Duration::from_millis(20);
-        let wait = match opts.timeout {
-            Some(t) => t.saturating_sub(started.elapsed()).min(tick),
-            None => tick,
-        };
-        match rx.recv_timeout(wait) {
-            Ok(status) => break status.context("Failed to wait for a child process")?,
-            Err(mpsc::RecvTimeoutError::Timeout) => {
-                let cancelled = opts
-                    .cancel
-                    .as_ref()
-                    .is_some_and(|c| c.load(Ordering::SeqCst));
-                let late = opts.timeout.is_some_and(|t| started.elapsed() >= t);
-                if forced.is_none() && (cancelled || late) {
-                    forced = Some(if cancelled {
-                        Ending::Cancelled
-                    } else {
-                        Ending::TimedOut
-                    });
-                    kill_group(pgid);
-                }
+        let mut all = Vec::new();
+        let mut lines = std::io::BufReader::new(reader);
+        let mut line = Vec::new();
+        while let Ok(n) = std::io::BufRead::read_until(&mut lines, b'\n', &mut line) {
+            if n == 0 {
+                break;
             }
-            Err(mpsc::RecvTimeoutError::Disconnected) => {
-                anyhow::bail!("Lost track of the child process `{program}`")
+            if let Some(hook) = &hook {
+                hook(&line);
+            }
+            all.append(&mut line);
+        }
+        let _ = tx.send(all);
+    });
+    rx
+}
+
+/// The output, once every writer is gone. Strays are swept again while waiting (one may have
+/// been orphaned a moment after the last sweep); `None` if the pipe never closes.
+fn drain<T>(rx: &mpsc::Receiver<T>) -> Option<T> {
+    let started = Instant::now();
+    while started.elapsed() < DRAIN_LIMIT {
+        match rx.recv_timeout(Duration::from_millis(200)) {
+            Ok(v) => return Some(v),
+            Err(mpsc::RecvTimeoutError::Disconnected) => return None,
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                sweep_strays(&mut registry());
             }
         }
-    };
-    // Whatever the child left running in its group (a detached thread pool, a grandchild) goes too.
-    kill_group(pgid);
-    let output = capped.join().unwrap_or_default();
-    let stdout = whole
-        .map(|h| h.join().unwrap_or_default())
-        .unwrap_or_default();
-    let ending = forced.unwrap_or_else(|| ending_of(status));
-    Ok(Finished {
-        ending,
-        stdout,
-        output,
-    })
+    }
+    None
+}
+
+fn lost_output() -> CappedOutput {
+    let mut cap = CappedOutput::default();
+    cap.push(
+        b"(the output could not be read: something kept it open after the check was stopped)\n",
+    );
+    cap
+}
+
+/// The group is gone: unregister it and stop whatever it left behind outside the group.
+fn forget(pgid: i32) {
+    let mut reg = registry();
+    reg.groups.retain(|&g| g != pgid);
+    sweep_strays(&mut reg);
+}
+
+/// The strays of run `id` that were stopped, whoever found them.
+fn strays_of(id: u64) -> Vec<String> {
+    let mut reg = registry();
+    let (mine, others) = std::mem::take(&mut reg.strays)
+        .into_iter()
+        .partition(|(run, _)| *run == id);
+    reg.strays = others;
+    mine.into_iter().map(|(_, label)| label).collect()
+}
+
+/// Stops every child of the checker that no running check owns: processes orphaned by a check
+/// that ended (the subreaper made them ours). What was stopped is recorded for its run.
+fn sweep_strays(reg: &mut Registry) {
+    // SAFETY: getpid reads no memory of ours.
+    let me = unsafe { libc::getpid() };
+    let started = Instant::now();
+    while started.elapsed() < DRAIN_LIMIT {
+        let strays: Vec<procfs::Stat> = procfs::children(me)
+            .into_iter()
+            .filter(|s| !reg.groups.contains(&s.pgrp))
+            .collect();
+        if strays.is_empty() {
+            break;
+        }
+        for s in strays {
+            if s.state != 'Z' {
+                let run = procfs::env_var(s.pid, RUN_ID_VAR).and_then(|v| v.parse().ok());
+                let label = format!("{} (pid {})", s.name, s.pid);
+                let entry = (run.unwrap_or(0), label);
+                if !reg.strays.contains(&entry) {
+                    reg.strays.push(entry);
+                }
+            }
+            stop_and_reap(&s);
+        }
+        thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// SIGKILLs a process of ours (with its group, when it leads one) and reaps it if it has died.
+fn stop_and_reap(s: &procfs::Stat) {
+    // SAFETY: kill and waitpid take integers and a null status pointer; `s.pid` is our own child,
+    // which no other code waits for (no running check owns its group).
+    unsafe {
+        if s.state != 'Z' {
+            let target = if s.pgrp == s.pid { -s.pid } else { s.pid };
+            libc::kill(target, libc::SIGKILL);
+        }
+        libc::waitpid(s.pid, std::ptr::null_mut(), libc::WNOHANG);
+    }
+}
+
+/// Stops every process the checker started, however deep, and starts no more. Returns how many
+/// were stopped. For signals: the checker exits right after.
+pub fn stop_all() -> usize {
+    let mut reg = registry();
+    reg.stopping = true;
+    // SAFETY: getpid reads no memory of ours.
+    let me = unsafe { libc::getpid() };
+    // Counted before the groups go, so the count covers everything that was running.
+    let mut stopped: Vec<i32> = procfs::descendants(me)
+        .into_iter()
+        .filter(|s| s.pid != me && s.state != 'Z')
+        .map(|s| s.pid)
+        .collect();
+    for &g in &reg.groups {
+        kill_group(g);
+    }
+    reg.groups.clear();
+    let started = Instant::now();
+    while started.elapsed() < DRAIN_LIMIT {
+        // Zombies are left to their waiting threads (or to init once we exit): reaping one here
+        // would take its status from the thread waiting for it.
+        let running: Vec<procfs::Stat> = procfs::descendants(me)
+            .into_iter()
+            .filter(|s| s.pid != me && s.state != 'Z')
+            .collect();
+        if running.is_empty() {
+            break;
+        }
+        for s in &running {
+            if !stopped.contains(&s.pid) {
+                stopped.push(s.pid);
+            }
+            let target = if s.pgrp == s.pid { -s.pid } else { s.pid };
+            // SAFETY: kill takes two integers; the process is one of ours.
+            unsafe {
+                libc::kill(target, libc::SIGKILL);
+            }
+        }
+        thread::sleep(Duration::from_millis(5));
+    }
+    stopped.len()
 }
 
 fn ending_of(status: ExitStatus) -> Ending {
@@ -219,6 +466,35 @@ mod tests {
             thread::sleep(Duration::from_millis(5));
         }
         assert!(!alive(grandchild), "the grandchild {grandchild} survived");
+    }
+
+    #[test]
+    fn an_escapee_holding_the_output_open_is_stopped_and_named() {
+        become_subreaper();
+        let started = Instant::now();
+        let f = run(
+            // Reports the escapee once it leads a group of its own (it has left ours).
+            sh("setsid sh -c 'exec sleep 300' & p=$!; \
+                until [ \"$(cut -d' ' -f5 /proc/$p/stat)\" = \"$p\" ]; do :; done; echo $p >&2"),
+            &opts(60_000),
+        )
+        .unwrap();
+        assert_eq!(f.ending, Ending::Exited(0));
+        let escapee: i32 = f.output.render().trim().parse().unwrap();
+        assert!(
+            f.strays
+                .iter()
+                .any(|s| s.ends_with(&format!("(pid {escapee})"))),
+            "{:?}",
+            f.strays
+        );
+        // Not held to the deadline by the open pipe.
+        assert!(started.elapsed() < Duration::from_secs(60));
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while alive(escapee) && Instant::now() < deadline {
+            thread::sleep(Duration::from_millis(5));
+        }
+        assert!(!alive(escapee), "the escapee {escapee} survived");
     }
 
     #[test]

@@ -56,10 +56,8 @@ pub fn exercises<'c>(course: &'c Course, sel: &Selection) -> Result<Vec<&'c Exer
         picked.extend(0..=course.find(last)?);
     }
     if sel.done {
-        let (progress, warning) = Store::new(&course.root).load()?;
-        if let Some(w) = warning {
-            crate::term::warn(&w);
-        }
+        // A repaired state file is announced when the store is dropped.
+        let progress = Store::new(&course.root).load()?;
         picked.extend(
             course
                 .exercises

@@ -2,6 +2,11 @@
 //! `.asyncling/state.json`. Every change is read-modify-write under an exclusive file lock and
 //! lands by atomic rename, so two checkers at once (watch in one terminal, `run` in another)
 //! never corrupt it, and a crash mid-write leaves the previous state intact.
+//!
+//! A file that cannot be read is never dropped silently: it is kept under a timestamped name
+//! (earlier copies stay), and the repair is announced by whichever command made it. A store hands
+//! its notices to the caller (`take_notices`, for watch's screen); any not taken are printed as
+//! warnings when the store is dropped, so no command can forget to tell.
 
 use std::collections::BTreeSet;
 use std::fs::{self, File, OpenOptions};
@@ -47,15 +52,45 @@ impl Progress {
     }
 }
 
+/// Set when the checker is stopping (a signal): results of checks it kills are not progress.
+static FROZEN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// From now on, no change to the progress is saved.
+pub fn freeze() {
+    FROZEN.store(true, std::sync::atomic::Ordering::SeqCst);
+}
+
 pub struct Store {
     dir: PathBuf,
+    notices: std::sync::Mutex<Vec<String>>,
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        for notice in self.take_notices() {
+            crate::term::warn(&notice);
+        }
+    }
 }
 
 impl Store {
     pub fn new(course_root: &Path) -> Store {
         Store {
             dir: course_root.join(STATE_DIR),
+            notices: std::sync::Mutex::new(Vec::new()),
         }
+    }
+
+    /// What the store repaired since last asked (each to be shown to the learner once).
+    pub fn take_notices(&self) -> Vec<String> {
+        std::mem::take(&mut *self.notices.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    fn notice(&self, text: String) {
+        self.notices
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(text);
     }
 
     fn path(&self) -> PathBuf {
@@ -78,49 +113,64 @@ impl Store {
     }
 
     /// Reads the progress. A missing file is a fresh start; an unreadable one is moved aside (not
-    /// deleted) and reported in the returned warning.
-    pub fn load(&self) -> Result<(Progress, Option<String>)> {
+    /// deleted) and announced.
+    pub fn load(&self) -> Result<Progress> {
         let _guard = self.lock()?;
         self.read_locked()
     }
 
-    fn read_locked(&self) -> Result<(Progress, Option<String>)> {
+    fn read_locked(&self) -> Result<Progress> {
         let path = self.path();
         let bytes = match fs::read(&path) {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Ok((Progress::default(), None));
+                return Ok(Progress::default());
             }
             Err(e) => return Err(e).with_context(|| format!("Failed to read {}", path.display())),
         };
         match serde_json::from_slice::<Progress>(&bytes) {
-            Ok(p) => Ok((p, None)),
+            Ok(p) => Ok(p),
             Err(err) => {
-                let aside = self.dir.join(format!("{STATE_FILE}.corrupt"));
-                fs::rename(&path, &aside)
-                    .with_context(|| format!("Failed to move {} aside", path.display()))?;
-                Ok((
-                    Progress::default(),
-                    Some(format!(
-                        "The progress file {} could not be read ({err}); it was moved to {} and \
-                         progress starts again from the first exercise. `{} verify` marks \
-                         every exercise that passes as done again.",
-                        path.display(),
-                        aside.display(),
-                        crate::term::cmd()
-                    )),
-                ))
+                let aside = self.set_aside(&path)?;
+                self.notice(format!(
+                    "The progress file {} could not be read ({err}); it was moved to {} and \
+                     progress starts again from the first exercise. `{} verify` marks \
+                     every exercise that passes as done again.",
+                    path.display(),
+                    aside.display(),
+                    crate::term::cmd()
+                ));
+                Ok(Progress::default())
             }
         }
     }
 
+    /// Moves an unreadable state file to a name of its own, never over an earlier copy.
+    fn set_aside(&self, path: &Path) -> Result<PathBuf> {
+        let stamp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis());
+        let mut aside = self.dir.join(format!("{STATE_FILE}.corrupt-{stamp}"));
+        let mut n = 1;
+        while aside.exists() {
+            aside = self.dir.join(format!("{STATE_FILE}.corrupt-{stamp}-{n}"));
+            n += 1;
+        }
+        fs::rename(path, &aside)
+            .with_context(|| format!("Failed to move {} aside", path.display()))?;
+        Ok(aside)
+    }
+
     /// Applies `change` to the latest progress on disk, under the lock, and saves it.
-    pub fn update(&self, change: impl FnOnce(&mut Progress)) -> Result<(Progress, Option<String>)> {
+    pub fn update(&self, change: impl FnOnce(&mut Progress)) -> Result<Progress> {
         let _guard = self.lock()?;
-        let (mut progress, warning) = self.read_locked()?;
+        if FROZEN.load(std::sync::atomic::Ordering::SeqCst) {
+            anyhow::bail!("the checker is stopping");
+        }
+        let mut progress = self.read_locked()?;
         change(&mut progress);
         self.write_locked(&progress)?;
-        Ok((progress, warning))
+        Ok(progress)
     }
 
     fn write_locked(&self, progress: &Progress) -> Result<()> {
@@ -167,8 +217,9 @@ mod tests {
                 });
             }
         });
-        let (p, warning) = Store::new(&dir).load().unwrap();
-        assert!(warning.is_none());
+        let store = Store::new(&dir);
+        let p = store.load().unwrap();
+        assert!(store.take_notices().is_empty());
         assert_eq!(p.done.len(), 100);
     }
 
@@ -177,9 +228,20 @@ mod tests {
         let dir = temp_dir("corrupt");
         fs::create_dir_all(dir.join(STATE_DIR)).unwrap();
         fs::write(dir.join(STATE_DIR).join(STATE_FILE), b"{\"current\": tru").unwrap();
-        let (p, warning) = Store::new(&dir).load().unwrap();
-        assert_eq!(p, Progress::default());
-        assert!(warning.unwrap().contains("could not be read"));
-        assert!(dir.join(STATE_DIR).join("state.json.corrupt").exists());
+        let store = Store::new(&dir);
+        assert_eq!(store.load().unwrap(), Progress::default());
+        let notices = store.take_notices();
+        assert!(notices[0].contains("could not be read"), "{notices:?}");
+        // A second corruption keeps the first copy.
+        fs::write(dir.join(STATE_DIR).join(STATE_FILE), b"{").unwrap();
+        store.load().unwrap();
+        let copies = fs::read_dir(dir.join(STATE_DIR))
+            .unwrap()
+            .filter(|e| {
+                let name = e.as_ref().unwrap().file_name();
+                name.to_string_lossy().starts_with("state.json.corrupt-")
+            })
+            .count();
+        assert_eq!(copies, 2);
     }
 }

@@ -1,6 +1,7 @@
 //! Everything the checker draws on the terminal: colour decisions, check results, progress bars.
 
 use std::io::IsTerminal;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use colored::Colorize;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -35,6 +36,43 @@ pub fn init_color() -> bool {
     let on = !banned && (forced || std::io::stdout().is_terminal());
     colored::control::set_override(on);
     on
+}
+
+/// Whether watch's full screen (raw mode, alternate screen) is up, so a signal can take it down.
+static FULL_SCREEN: AtomicBool = AtomicBool::new(false);
+
+/// Raw mode and the alternate screen, for watch. Keys typed before this (while `cargo course`
+/// was still building, say) are discarded: they were not meant for the screen that comes up.
+pub fn enter_full_screen() -> anyhow::Result<()> {
+    use anyhow::Context;
+    crossterm::terminal::enable_raw_mode().context("Failed to switch the terminal to raw mode")?;
+    FULL_SCREEN.store(true, Ordering::SeqCst);
+    // SAFETY: tcflush takes a file descriptor and a constant; it touches none of our memory.
+    unsafe {
+        libc::tcflush(libc::STDIN_FILENO, libc::TCIFLUSH);
+    }
+    crossterm::execute!(
+        std::io::stdout(),
+        crossterm::terminal::EnterAlternateScreen,
+        crossterm::cursor::Hide
+    )
+    .context("Failed to prepare the terminal")
+}
+
+/// Puts the terminal back as it was; does nothing when the full screen is not up. Safe to call
+/// from any thread, more than once.
+pub fn leave_full_screen() {
+    if !FULL_SCREEN.swap(false, Ordering::SeqCst) {
+        return;
+    }
+    // Holding stdout keeps a drawing thread from writing over the restored screen.
+    let mut out = std::io::stdout().lock();
+    let _ = crossterm::execute!(
+        out,
+        crossterm::cursor::Show,
+        crossterm::terminal::LeaveAlternateScreen
+    );
+    let _ = crossterm::terminal::disable_raw_mode();
 }
 
 pub fn stderr_is_tty() -> bool {

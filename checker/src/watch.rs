@@ -43,7 +43,8 @@ enum Event {
     AllProgress(usize),
     /// A crate compiled while every exercise is being checked.
     AllBuilt(String),
-    AllChecked(Result<Vec<(String, bool)>, String>),
+    /// Check-all ended; the number tells which one (a stopped one's result is dropped).
+    AllChecked(u64, Result<Vec<(String, bool)>, String>),
 }
 
 /// Restores the terminal when dropped, however the loop ends.
@@ -51,26 +52,15 @@ struct TerminalGuard;
 
 impl TerminalGuard {
     fn enter() -> Result<TerminalGuard> {
-        terminal::enable_raw_mode().context("Failed to switch the terminal to raw mode")?;
         let guard = TerminalGuard;
-        execute!(
-            std::io::stdout(),
-            terminal::EnterAlternateScreen,
-            cursor::Hide
-        )
-        .context("Failed to prepare the terminal")?;
+        crate::term::enter_full_screen()?;
         Ok(guard)
     }
 }
 
 impl Drop for TerminalGuard {
     fn drop(&mut self) {
-        let _ = execute!(
-            std::io::stdout(),
-            cursor::Show,
-            terminal::LeaveAlternateScreen
-        );
-        let _ = terminal::disable_raw_mode();
+        crate::term::leave_full_screen();
     }
 }
 
@@ -126,6 +116,10 @@ struct Watch<'a> {
     generation: u64,
     cancel: Arc<AtomicBool>,
     worker: Option<JoinHandle<()>>,
+    /// The running check-all: its stop flag and thread. Only one cargo runs at a time, so it is
+    /// stopped (and waited for) before anything else starts one.
+    all: Option<(Arc<AtomicBool>, JoinHandle<()>)>,
+    all_generation: u64,
     started: Instant,
     built: usize,
     last_built: String,
@@ -166,7 +160,17 @@ pub fn run(course: &Course, color: bool) -> Result<bool> {
         );
     }
     let store = Store::new(&course.root);
-    let (progress, warning) = store.load()?;
+    // Unreadable progress does not stop watch: it starts from the beginning and says why.
+    let (progress, unreadable) = match store.load() {
+        Ok(p) => (p, None),
+        Err(e) => (
+            Progress::default(),
+            Some(format!(
+                "Progress cannot be read ({e:#}); starting from the first exercise."
+            )),
+        ),
+    };
+    let warning: Vec<String> = store.take_notices().into_iter().chain(unreadable).collect();
     let (tx, rx) = mpsc::channel();
     let exercises_dir = course
         .root
@@ -185,6 +189,8 @@ pub fn run(course: &Course, color: bool) -> Result<bool> {
         generation: 0,
         cancel: Arc::new(AtomicBool::new(false)),
         worker: None,
+        all: None,
+        all_generation: 0,
         started: Instant::now(),
         built: 0,
         last_built: String::new(),
@@ -216,11 +222,11 @@ pub fn run(course: &Course, color: bool) -> Result<bool> {
     }
     w.messages
         .push((Until::Move, chapter_pointer(&course.exercises[w.current])));
-    spawn_input(tx);
-
     let guard = TerminalGuard::enter()?;
+    spawn_input(tx);
     let result = w.event_loop(&rx);
     w.stop_worker();
+    w.stop_check_all();
     drop(debouncer);
     drop(guard);
     result
@@ -398,7 +404,12 @@ impl Watch<'_> {
                     self.built += 1;
                     self.last_built = name;
                 }
-                Event::AllChecked(result) => self.all_checked(result)?,
+                Event::AllChecked(generation, result) => {
+                    if generation == self.all_generation {
+                        self.all = None;
+                        self.all_checked(result)?;
+                    }
+                }
             }
         }
     }
@@ -419,7 +430,13 @@ impl Watch<'_> {
             return self.list_key(k);
         }
         if let Mode::CheckingAll { .. } = self.mode {
-            return Ok(k.code != KeyCode::Char('q'));
+            if k.code == KeyCode::Char('q') {
+                return Ok(false);
+            }
+            if !matches!(k.code, KeyCode::Char('n' | 'r' | 'x' | 'c') | KeyCode::Esc) {
+                return Ok(true);
+            }
+            self.stop_check_all();
         }
         if let Mode::Whole = self.mode {
             // Back from the whole output to the watch screen.
@@ -558,6 +575,7 @@ impl Watch<'_> {
 
     fn start_check(&mut self) {
         self.stop_worker();
+        self.stop_check_all();
         self.checked_content = self.content_hash();
         self.generation += 1;
         self.cancel = Arc::new(AtomicBool::new(false));
@@ -620,19 +638,42 @@ impl Watch<'_> {
         };
         let name = self.exercise().name.clone();
         let passed = outcome.passed();
-        let (p, _) = self.store.update(|p| {
+        self.save(|p| {
             if passed {
                 p.done.insert(name.clone());
             } else {
                 p.done.remove(&name);
             }
-        })?;
-        self.progress = p;
+        });
         self.outcome = Some(outcome);
         self.forget(&[Until::Verdict]);
         self.scroll = 0;
         self.result_undrawn = true;
         Ok(())
+    }
+
+    /// Saves a change to the progress. When it cannot be saved, watch goes on with the change kept
+    /// in memory and says so; a repaired state file is announced too.
+    fn save(&mut self, change: impl Fn(&mut Progress)) {
+        match self.store.update(&change) {
+            Ok(p) => self.progress = p,
+            Err(e) => {
+                change(&mut self.progress);
+                let why = (
+                    Until::Always,
+                    format!(
+                        "Progress cannot be saved ({e:#}). Checks go on, but what is done here \
+                         is not kept after watch ends."
+                    ),
+                );
+                if !self.messages.contains(&why) {
+                    self.say(why);
+                }
+            }
+        }
+        for notice in self.store.take_notices() {
+            self.say((Until::Always, notice));
+        }
     }
 
     fn go_to(&mut self, index: usize) {
@@ -641,14 +682,12 @@ impl Watch<'_> {
             && self.exercise().chapter() != self.course.exercises[index].chapter();
         self.current = index;
         let name = self.exercise().name.clone();
-        if let Ok((p, _)) = self.store.update(|p| p.current = Some(name)) {
-            self.progress = p;
-        }
         self.outcome = None;
         self.hints = 0;
         self.reveal_hint = None;
         self.scroll = 0;
         self.messages.retain(|(until, _)| *until == Until::Always);
+        self.save(|p| p.current = Some(name.clone()));
         if chapter_changed {
             self.say((
                 Until::Move,
@@ -747,22 +786,31 @@ impl Watch<'_> {
     fn reset(&mut self, index: usize) -> Result<()> {
         let ex = self.course.exercises[index].clone();
         let message = match shipped::reset(self.course, &ex) {
-            Ok(Some(backup)) => format!(
-                "{} restored as shipped; your version is in {}",
+            Ok(shipped::Reset {
+                backup: Some(backup),
+                source,
+            }) => format!(
+                "{} restored as shipped ({}); your version is in {}",
                 ex.path().display(),
+                source.describe(),
                 backup
                     .strip_prefix(&self.course.root)
                     .unwrap_or(&backup)
                     .display()
             ),
-            Ok(None) => format!("{} was already as shipped.", ex.path().display()),
+            Ok(shipped::Reset { source, .. }) => {
+                format!(
+                    "{} was already as shipped ({}).",
+                    ex.path().display(),
+                    source.describe()
+                )
+            }
             Err(e) => format!("Reset failed: {e:#}"),
         };
-        let (p, _) = self.store.update(|p| {
+        self.save(|p| {
             p.done.remove(&ex.name);
             p.hints_shown.remove(&ex.name);
-        })?;
-        self.progress = p;
+        });
         self.forget(&[Until::Save, Until::Verdict]);
         self.say((Until::Save, message));
         if index == self.current {
@@ -773,7 +821,31 @@ impl Watch<'_> {
         Ok(())
     }
 
+    /// Stops a running check-all (its cargo or tests are killed) and waits for its thread.
+    fn stop_check_all(&mut self) {
+        if let Some((cancel, thread)) = self.all.take() {
+            cancel.store(true, Ordering::SeqCst);
+            let _ = thread.join();
+            self.all_generation += 1;
+            if let Mode::CheckingAll { .. } = self.mode {
+                self.mode = Mode::Main;
+            }
+            self.say((
+                Until::Move,
+                "Checking every exercise was stopped.".to_string(),
+            ));
+        }
+    }
+
     fn check_all(&mut self) {
+        // One cargo at a time: a running single check is dropped (check-all covers it).
+        if self.queue.is_running() {
+            self.generation += 1;
+            self.stop_worker();
+            self.queue = CheckQueue::default();
+        }
+        let cancel = Arc::new(AtomicBool::new(false));
+        let generation = self.all_generation;
         self.built = 0;
         self.last_built.clear();
         let total = self.course.exercises.len();
@@ -782,13 +854,14 @@ impl Watch<'_> {
         let manifest = self.course.package_manifest();
         let color = self.color;
         let tx = self.tx.clone();
-        thread::spawn(move || {
+        let stop = cancel.clone();
+        let thread = thread::spawn(move || {
             let targets: Vec<Target> = exercises.iter().map(Target::exercise).collect();
             let build_tx = Mutex::new(tx.clone());
             let checker = Checker {
                 manifest,
                 color,
-                cancel: None,
+                cancel: Some(stop),
                 // The screen says what cargo compiles, so it never sits still while it builds.
                 progress: Some(Arc::new(move |name: &str| {
                     if name != crate::check::TESTS_STARTED
@@ -815,15 +888,16 @@ impl Watch<'_> {
                         .collect()
                 })
                 .map_err(|e| format!("{e:#}"));
-            let _ = tx.send(Event::AllChecked(result));
+            let _ = tx.send(Event::AllChecked(generation, result));
         });
+        self.all = Some((cancel, thread));
     }
 
     fn all_checked(&mut self, result: Result<Vec<(String, bool)>, String>) -> Result<()> {
         self.mode = Mode::Main;
         match result {
             Ok(results) => {
-                let (p, _) = self.store.update(|p| {
+                self.save(|p| {
                     for (name, passed) in &results {
                         if *passed {
                             p.done.insert(name.clone());
@@ -831,8 +905,7 @@ impl Watch<'_> {
                             p.done.remove(name);
                         }
                     }
-                })?;
-                self.progress = p;
+                });
                 let passed = results.iter().filter(|r| r.1).count();
                 self.forget(&[Until::Save, Until::Verdict]);
                 let summary = format!(
@@ -855,7 +928,12 @@ impl Watch<'_> {
         if let Mode::Whole = self.mode {
             return Ok(());
         }
+        let said = self.messages.len();
         self.draw_screen()?;
+        if self.messages.len() != said {
+            // Drawing recorded a hint and that said something (progress cannot be saved).
+            self.draw_screen()?;
+        }
         if std::mem::take(&mut self.result_undrawn)
             && let Some(trace) = &self.trace
         {
@@ -1032,12 +1110,11 @@ impl Watch<'_> {
             .unwrap_or(0);
         if layout.hints_drawn > recorded {
             let drawn = layout.hints_drawn;
-            if let Ok((p, _)) = self.store.update(|p| {
-                let shown = p.hints_shown.entry(ex.name.clone()).or_insert(0);
+            let name = ex.name.clone();
+            self.save(|p| {
+                let shown = p.hints_shown.entry(name.clone()).or_insert(0);
                 *shown = (*shown).max(drawn);
-            }) {
-                self.progress = p;
-            }
+            });
         }
         layout.lines
     }

@@ -203,7 +203,14 @@ fn corrupted_state_is_recovered_with_a_warning() {
     let t = text(&out);
     assert_eq!(out.status.code(), Some(0), "{t}");
     assert!(t.contains("could not be read"), "{t}");
-    assert!(c.join(".asyncling/state.json.corrupt").exists());
+    // Kept under a timestamped name, so a later repair cannot overwrite it.
+    let kept = fs::read_dir(c.join(".asyncling")).unwrap().any(|e| {
+        e.unwrap()
+            .file_name()
+            .to_string_lossy()
+            .starts_with("state.json.corrupt-")
+    });
+    assert!(kept);
 }
 
 #[test]
