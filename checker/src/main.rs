@@ -296,7 +296,9 @@ fn run(course: &Course, name: Option<&str>, color: bool, full: bool) -> Result<b
     let store = Store::new(&course.root);
     let i = pick(course, &store, name)?;
     let ex = &course.exercises[i];
-    println!("Checking {} ({})...", ex.name.bold(), ex.path().display());
+    let path = ex.path().display().to_string();
+    let path = term::file_link(&course.root.join(ex.path()), &path);
+    println!("Checking {} ({path})...", ex.name.bold());
     let checker = Checker {
         manifest: course.package_manifest(),
         color,
@@ -307,7 +309,7 @@ fn run(course: &Course, name: Option<&str>, color: bool, full: bool) -> Result<b
         .check_all(&[Target::exercise(ex)], &|_, _| {})?
         .pop()
         .context("The check produced no result")?;
-    term::print_outcome(ex, &outcome, full);
+    term::print_outcome(&course.root, ex, &outcome, full);
     let passed = outcome.passed();
     let p = store.update(|p| {
         if passed {

@@ -295,7 +295,7 @@ fn print_text(course: &Course, report: &Report, solutions: bool) {
         ) {
             // The learner's exercise: exactly as `run` shows it.
             (Some(outcome), Some(ex)) if first.kind == Kind::Exercise => {
-                term::print_outcome(ex, outcome, false)
+                term::print_outcome(&course.root, ex, outcome, false)
             }
             _ => {
                 println!("{}", format!("{} ({}):", first.name, first.file).bold());
