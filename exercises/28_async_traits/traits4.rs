@@ -1,92 +1,37 @@
-// traits4: boxed futures for a list of trait objects
+// traits4: retry with an async closure
 //
-// A router keeps its handlers of different types in one `Vec<Box<dyn Handler>>`. A trait object
-// calls its methods through a table of function pointers, and each entry must have one signature
-// for every implementer. An `async fn` (or `-> impl Future`) method returns a different future
-// type for each implementer, so a trait with one is not dyn compatible: `dyn Handler` is refused.
+// `retry` calls an async operation until it succeeds, at most `times` times, pausing `PAUSE`
+// between two attempts (not before the first, not after the last), and returns the last result.
 //
-// The way out is to give every implementer the same return type: a boxed trait object of a future,
+// The old way to take "an async operation" is a closure returning a future:
+// `F: FnMut() -> Fut, Fut: Future<Output = ...>`. Its weakness shows as soon as the operation
+// updates something it captured, such as a count of attempts: each call returns a future that
+// must not borrow from the closure, so `|| async { tries += 1; ... }` is refused ("captured
+// variable cannot escape `FnMut` closure body"), and an `async || { ... }` closure that does this
+// does not implement `FnMut` at all.
 //
-//     fn handle(&self, request: u32) -> Pin<Box<dyn Future<Output = u32> + Send + '_>>;
+// Async closures (stable since Rust 1.85) come with their own traits, `AsyncFn`, `AsyncFnMut`
+// and `AsyncFnOnce`, whose futures may borrow from the closure's captured state. A caller writes
+// `retry(3, async || { tries += 1; ... })`.
 //
-// (`'_`: the future may borrow `self`). An implementer returns `Box::pin(async move { ... })`.
-// One allocation per call is the price. The body of the `async` block runs when the future is
-// polled; whatever sits before `Box::pin` runs when `handle` is called, even if the future is
-// never awaited.
-//
-// Change the trait so `Router` compiles, and the three handlers to match. Keep what each handler
-// does. Do not change the tests.
+// Give `retry` an `AsyncFnMut` parameter and write its loop. Do not change the tests.
 
-use std::future::Future;
-use std::pin::Pin;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-/// A future on the heap, the same type for every handler.
-type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+/// The pause between two attempts.
+const PAUSE: Duration = Duration::from_millis(100);
 
-// TODO: an `async fn` makes the trait not dyn compatible, so `Router` does not compile. Return
-// a `BoxFuture` instead, here and in the three implementations.
-trait Handler {
-    /// Answers one request.
-    async fn handle(&self, request: u32) -> u32;
-}
-
-/// Answers twice the request.
-struct Double;
-
-impl Handler for Double {
-    async fn handle(&self, request: u32) -> u32 {
-        request * 2
-    }
-}
-
-/// Waits `delay`, then answers the request plus `add`.
-struct SlowAdd {
-    add: u32,
-    delay: Duration,
-}
-
-impl Handler for SlowAdd {
-    async fn handle(&self, request: u32) -> u32 {
-        tokio::time::sleep(self.delay).await;
-        request + self.add
-    }
-}
-
-/// Echoes the request and counts the requests it has served (a future that is dropped before
-/// it runs has served nothing).
-#[derive(Default)]
-struct Counted {
-    served: AtomicUsize,
-}
-
-impl Handler for Counted {
-    async fn handle(&self, request: u32) -> u32 {
-        self.served.fetch_add(1, Ordering::SeqCst);
-        request
-    }
-}
-
-/// Handlers of any type, run one after another.
-#[derive(Default)]
-struct Router {
-    handlers: Vec<Box<dyn Handler + Send + Sync>>,
-}
-
-impl Router {
-    fn add(&mut self, handler: impl Handler + Send + Sync + 'static) {
-        self.handlers.push(Box::new(handler));
-    }
-
-    /// Every handler's answer to `request`, in the order they were added.
-    async fn run_all(&self, request: u32) -> Vec<u32> {
-        let mut answers = Vec::new();
-        for handler in &self.handlers {
-            answers.push(handler.handle(request).await);
-        }
-        answers
-    }
+/// Runs `attempt` until it returns `Ok`, at most `times` times in all (`times` is at least 1),
+/// sleeping `PAUSE` between two attempts. Returns the first `Ok`, or the last `Err`.
+// TODO: a closure returning a future cannot update what it captured; take an `AsyncFnMut`.
+async fn retry<T, E, F, Fut>(times: u32, mut attempt: F) -> Result<T, E>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, E>>,
+{
+    // TODO: call `attempt().await` until it succeeds or `times` attempts are made.
+    let _ = (times, &mut attempt);
+    todo!()
 }
 
 fn main() {}
@@ -96,53 +41,90 @@ mod tests {
     use super::*;
     use tokio::time::Instant;
 
-    const DELAY: Duration = Duration::from_millis(20);
+    /// A service that is busy for its first `busy_for` requests, and takes 10 ms per request.
+    struct Service {
+        busy_for: u32,
+    }
 
-    #[tokio::test(start_paused = true)]
-    async fn counting_when_called_instead_of_when_run_is_rejected() {
-        let counted = Counted::default();
-        let dropped = counted.handle(1);
-        drop(dropped);
-        assert_eq!(
-            counted.served.load(Ordering::SeqCst),
-            0,
-            "a future dropped before it ran served nothing: count inside the async block"
-        );
-        assert_eq!(counted.handle(7).await, 7);
-        assert_eq!(counted.served.load(Ordering::SeqCst), 1);
+    impl Service {
+        async fn request(&self, number: u32) -> Result<&'static str, String> {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            if number <= self.busy_for {
+                Err(format!("busy (request {number})"))
+            } else {
+                Ok("done")
+            }
+        }
     }
 
     #[tokio::test(start_paused = true)]
-    async fn delay_started_when_called_is_rejected() {
-        let slow = SlowAdd { add: 3, delay: DELAY };
-        let answer = slow.handle(1);
-        tokio::time::sleep(DELAY * 2).await;
+    async fn retrying_after_success_is_rejected() {
+        let service = Service { busy_for: 1 };
+        let mut tries = 0;
+        let result = retry(5, async || {
+            tries += 1;
+            service.request(tries).await
+        })
+        .await;
+        assert_eq!(result, Ok("done"));
+        assert_eq!(tries, 2, "the second attempt succeeded: stop there");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn wrong_number_of_attempts_is_rejected() {
+        let service = Service { busy_for: 100 };
+        let mut tries = 0;
+        let result = retry(3, async || {
+            tries += 1;
+            service.request(tries).await
+        })
+        .await;
+        assert_eq!(tries, 3, "retry(3, ..) makes exactly three attempts");
+        assert_eq!(
+            result,
+            Err("busy (request 3)".to_string()),
+            "when every attempt fails, return the last error"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn success_on_the_last_attempt_missed_is_rejected() {
+        let service = Service { busy_for: 2 };
+        let mut tries = 0;
+        let result = retry(3, async || {
+            tries += 1;
+            service.request(tries).await
+        })
+        .await;
+        assert_eq!(
+            (result, tries),
+            (Ok("done"), 3),
+            "the third of three attempts succeeded: its Ok is the answer"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn pausing_before_the_first_or_after_the_last_attempt_is_rejected() {
+        let service = Service { busy_for: 100 };
+        let mut tries = 0;
         let start = Instant::now();
-        assert_eq!(answer.await, 4);
+        let _ = retry(4, async || {
+            tries += 1;
+            service.request(tries).await
+        })
+        .await;
         assert_eq!(
             start.elapsed(),
-            DELAY,
-            "the delay starts when the future first runs, not when handle is called: create the sleep inside the async block"
+            Duration::from_millis(4 * 10) + PAUSE * 3,
+            "four attempts of 10 ms each with a PAUSE between two of them: three pauses"
         );
-    }
 
-    #[tokio::test(start_paused = true)]
-    async fn slow_handler_answering_at_once_is_rejected() {
-        let slow = SlowAdd { add: 3, delay: DELAY };
         let start = Instant::now();
-        assert_eq!(slow.handle(10).await, 13);
-        assert_eq!(start.elapsed(), DELAY, "SlowAdd waits its delay before answering");
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn wrong_answer_from_a_boxed_handler_is_rejected() {
-        let mut router = Router::default();
-        router.add(Double);
-        router.add(SlowAdd { add: 1, delay: DELAY });
-        router.add(Counted::default());
-        let start = Instant::now();
-        assert_eq!(router.run_all(5).await, [10, 6, 5]);
-        assert_eq!(router.run_all(0).await, [0, 1, 0]);
-        assert_eq!(start.elapsed(), DELAY * 2);
+        assert_eq!(retry(4, async || Ok::<_, ()>(7)).await, Ok(7));
+        assert_eq!(
+            start.elapsed(),
+            Duration::ZERO,
+            "a first attempt that succeeds is not preceded by a pause"
+        );
     }
 }

@@ -1,5 +1,5 @@
-// wrong answer: the loop runs `times` attempts whatever they return and keeps the last result, so it retries after a success; retrying_after_success_is_rejected.
-// traits3: retry with an async closure
+// wrong answer: the first error is kept and returned instead of the last one; wrong_number_of_attempts_is_rejected.
+// traits4: retry with an async closure
 //
 // `retry` calls an async operation until it succeeds, at most `times` times, pausing `PAUSE`
 // between two attempts (not before the first, not after the last), and returns the last result.
@@ -25,12 +25,19 @@ const PAUSE: Duration = Duration::from_millis(100);
 /// Runs `attempt` until it returns `Ok`, at most `times` times in all (`times` is at least 1),
 /// sleeping `PAUSE` between two attempts. Returns the first `Ok`, or the last `Err`.
 async fn retry<T, E>(times: u32, mut attempt: impl AsyncFnMut() -> Result<T, E>) -> Result<T, E> {
-    let mut last = attempt().await;
-    for _ in 1..times {
-        tokio::time::sleep(PAUSE).await;
-        last = attempt().await;
+    let mut first_error = None;
+    for tries in 1..=times {
+        match attempt().await {
+            Ok(value) => return Ok(value),
+            Err(error) => {
+                first_error.get_or_insert(error);
+            }
+        }
+        if tries < times {
+            tokio::time::sleep(PAUSE).await;
+        }
     }
-    last
+    Err(first_error.expect("times is at least 1"))
 }
 
 fn main() {}

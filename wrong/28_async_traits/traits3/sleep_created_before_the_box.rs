@@ -1,5 +1,5 @@
 // wrong answer: SlowAdd creates its sleep in handle, so the delay runs from the call and a future awaited later answers early; delay_started_when_called_is_rejected.
-// traits4: boxed futures for a list of trait objects
+// traits3: boxed futures for a list of trait objects
 //
 // A router keeps its handlers of different types in one `Vec<Box<dyn Handler>>`. A trait object
 // calls its methods through a table of function pointers, and each entry must have one signature

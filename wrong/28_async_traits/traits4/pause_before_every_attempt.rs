@@ -1,5 +1,5 @@
-// wrong answer: the first error is kept and returned instead of the last one; wrong_number_of_attempts_is_rejected.
-// traits3: retry with an async closure
+// wrong answer: the pause comes before each attempt, the first one included; pausing_before_the_first_or_after_the_last_attempt_is_rejected.
+// traits4: retry with an async closure
 //
 // `retry` calls an async operation until it succeeds, at most `times` times, pausing `PAUSE`
 // between two attempts (not before the first, not after the last), and returns the last result.
@@ -25,19 +25,16 @@ const PAUSE: Duration = Duration::from_millis(100);
 /// Runs `attempt` until it returns `Ok`, at most `times` times in all (`times` is at least 1),
 /// sleeping `PAUSE` between two attempts. Returns the first `Ok`, or the last `Err`.
 async fn retry<T, E>(times: u32, mut attempt: impl AsyncFnMut() -> Result<T, E>) -> Result<T, E> {
-    let mut first_error = None;
-    for tries in 1..=times {
+    let mut tries = 1;
+    loop {
+        tokio::time::sleep(PAUSE).await;
         match attempt().await {
             Ok(value) => return Ok(value),
-            Err(error) => {
-                first_error.get_or_insert(error);
-            }
+            Err(error) if tries >= times => return Err(error),
+            Err(_) => {}
         }
-        if tries < times {
-            tokio::time::sleep(PAUSE).await;
-        }
+        tries += 1;
     }
-    Err(first_error.expect("times is at least 1"))
 }
 
 fn main() {}

@@ -1,5 +1,5 @@
-// wrong answer: the loop gives up after times - 1 attempts and returns the error it had, so a success on the last attempt is missed; success_on_the_last_attempt_missed_is_rejected.
-// traits3: retry with an async closure
+// wrong answer: the loop runs `times` attempts whatever they return and keeps the last result, so it retries after a success; retrying_after_success_is_rejected.
+// traits4: retry with an async closure
 //
 // `retry` calls an async operation until it succeeds, at most `times` times, pausing `PAUSE`
 // between two attempts (not before the first, not after the last), and returns the last result.
@@ -26,10 +26,7 @@ const PAUSE: Duration = Duration::from_millis(100);
 /// sleeping `PAUSE` between two attempts. Returns the first `Ok`, or the last `Err`.
 async fn retry<T, E>(times: u32, mut attempt: impl AsyncFnMut() -> Result<T, E>) -> Result<T, E> {
     let mut last = attempt().await;
-    for _ in 2..times {
-        if last.is_ok() {
-            break;
-        }
+    for _ in 1..times {
         tokio::time::sleep(PAUSE).await;
         last = attempt().await;
     }

@@ -1,5 +1,5 @@
-// wrong answer: Counted counts in handle itself, before Box::pin, so a future that never runs is counted; counting_when_called_instead_of_when_run_is_rejected.
-// traits4: boxed futures for a list of trait objects
+// wrong answer: SlowAdd boxes a ready answer and its delay is lost in the conversion; slow_handler_answering_at_once_is_rejected.
+// traits3: boxed futures for a list of trait objects
 //
 // A router keeps its handlers of different types in one `Vec<Box<dyn Handler>>`. A trait object
 // calls its methods through a table of function pointers, and each entry must have one signature
@@ -48,10 +48,7 @@ struct SlowAdd {
 
 impl Handler for SlowAdd {
     fn handle(&self, request: u32) -> BoxFuture<'_, u32> {
-        Box::pin(async move {
-            tokio::time::sleep(self.delay).await;
-            request + self.add
-        })
+        Box::pin(std::future::ready(request + self.add))
     }
 }
 
@@ -64,8 +61,10 @@ struct Counted {
 
 impl Handler for Counted {
     fn handle(&self, request: u32) -> BoxFuture<'_, u32> {
-        self.served.fetch_add(1, Ordering::SeqCst);
-        Box::pin(async move { request })
+        Box::pin(async move {
+            self.served.fetch_add(1, Ordering::SeqCst);
+            request
+        })
     }
 }
 

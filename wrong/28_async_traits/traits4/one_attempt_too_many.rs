@@ -1,5 +1,5 @@
 // wrong answer: the first call is not counted, so retry(3, ..) makes four attempts; wrong_number_of_attempts_is_rejected.
-// traits3: retry with an async closure
+// traits4: retry with an async closure
 //
 // `retry` calls an async operation until it succeeds, at most `times` times, pausing `PAUSE`
 // between two attempts (not before the first, not after the last), and returns the last result.
