@@ -118,7 +118,10 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn delay_started_when_called_is_rejected() {
-        let slow = SlowAdd { add: 3, delay: DELAY };
+        let slow = SlowAdd {
+            add: 3,
+            delay: DELAY,
+        };
         let answer = slow.handle(1);
         tokio::time::sleep(DELAY * 2).await;
         let start = Instant::now();
@@ -132,17 +135,27 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn slow_handler_answering_at_once_is_rejected() {
-        let slow = SlowAdd { add: 3, delay: DELAY };
+        let slow = SlowAdd {
+            add: 3,
+            delay: DELAY,
+        };
         let start = Instant::now();
         assert_eq!(slow.handle(10).await, 13);
-        assert_eq!(start.elapsed(), DELAY, "SlowAdd waits its delay before answering");
+        assert_eq!(
+            start.elapsed(),
+            DELAY,
+            "SlowAdd waits its delay before answering"
+        );
     }
 
     #[tokio::test(start_paused = true)]
     async fn wrong_answer_from_a_boxed_handler_is_rejected() {
         let mut router = Router::default();
         router.add(Double);
-        router.add(SlowAdd { add: 1, delay: DELAY });
+        router.add(SlowAdd {
+            add: 1,
+            delay: DELAY,
+        });
         router.add(Counted::default());
         let start = Instant::now();
         assert_eq!(router.run_all(5).await, [10, 6, 5]);
