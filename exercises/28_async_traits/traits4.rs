@@ -71,7 +71,7 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn wrong_number_of_attempts_is_rejected() {
+    async fn wrong_attempt_count_or_first_error_is_rejected() {
         let service = Service { busy_for: 100 };
         let mut tries = 0;
         let result = retry(3, async || {

@@ -1,4 +1,4 @@
-// wrong answer: the first error is kept and returned instead of the last one; wrong_number_of_attempts_is_rejected.
+// wrong answer: the first error is kept and returned instead of the last one; wrong_attempt_count_or_first_error_is_rejected.
 // traits4: retry with an async closure
 //
 // `retry` calls an async operation until it succeeds, at most `times` times, pausing `PAUSE`
@@ -77,7 +77,7 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn wrong_number_of_attempts_is_rejected() {
+    async fn wrong_attempt_count_or_first_error_is_rejected() {
         let service = Service { busy_for: 100 };
         let mut tries = 0;
         let result = retry(3, async || {
