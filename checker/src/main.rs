@@ -310,19 +310,8 @@ fn run(course: &Course, name: Option<&str>, color: bool, full: bool) -> Result<b
     term::print_outcome(ex, &outcome, full);
     let passed = outcome.passed();
     let p = store.update(|p| {
-        if passed {
-            let was_current = p.current_index(course) == i;
-            p.done.insert(ex.name.clone());
-            // Passing the current exercise moves the course on to the next one not done.
-            if was_current {
-                let next = (i + 1..course.exercises.len())
-                    .chain(0..i)
-                    .find(|&j| !p.done.contains(&course.exercises[j].name));
-                p.current = next.map(|j| course.exercises[j].name.clone());
-            }
-        } else {
-            p.done.remove(&ex.name);
-        }
+        p.record(&ex.name, passed);
+        p.advance(course);
     })?;
     if passed {
         match p.first_pending(course) {
@@ -352,10 +341,14 @@ fn hint(course: &Course, name: Option<&str>, all: bool) -> Result<bool> {
     let ex = &course.exercises[i];
     let total = ex.hints.len();
     let p = store.update(|p| {
-        let shown = p.hints_shown.entry(ex.name.clone()).or_insert(0);
-        *shown = if all { total } else { (*shown + 1).min(total) };
+        let level = if all {
+            total
+        } else {
+            p.next_hint(&ex.name, total)
+        };
+        p.hints_seen(&ex.name, level);
     })?;
-    let shown = p.hints_shown.get(&ex.name).copied().unwrap_or(1).max(1);
+    let shown = p.hints_shown(&ex.name).max(1);
     for (level, text) in ex.hints.iter().enumerate().take(shown) {
         let head = format!("Hint {} of {total} for {}:", level + 1, ex.name);
         let head = if level + 1 == shown {
@@ -425,7 +418,7 @@ fn list(course: &Course, only_done: bool, only_pending: bool) -> Result<bool> {
 fn reset(course: &Course, name: &str) -> Result<bool> {
     let ex = &course.exercises[course.find(name)?];
     let store = Store::new(&course.root);
-    let reset = shipped::reset(course, ex)?;
+    let reset = shipped::reset_and_forget(course, &store, ex)?;
     let how = reset.source.describe();
     match reset.backup {
         Some(backup) => println!(
@@ -438,9 +431,5 @@ fn reset(course: &Course, name: &str) -> Result<bool> {
             ex.path().display()
         ),
     }
-    store.update(|p| {
-        p.done.remove(&ex.name);
-        p.hints_shown.remove(&ex.name);
-    })?;
     Ok(true)
 }

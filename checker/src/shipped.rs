@@ -139,3 +139,15 @@ pub fn reset(course: &Course, ex: &Exercise) -> Result<Reset> {
     fs::rename(&tmp, &target).with_context(|| format!("Failed to restore {}", target.display()))?;
     Ok(Reset { backup, source })
 }
+
+/// `reset`: restores the shipped file, then forgets the exercise's progress (not done, no hints
+/// shown). The progress is forgotten only once the file is restored.
+pub fn reset_and_forget(
+    course: &Course,
+    store: &crate::state::Store,
+    ex: &Exercise,
+) -> Result<Reset> {
+    let reset = reset(course, ex)?;
+    store.update(|p| p.forget(&ex.name))?;
+    Ok(reset)
+}

@@ -181,18 +181,9 @@ fn build_progress(bar: &indicatif::ProgressBar) -> crate::cargo::Progress {
 fn record_progress(course: &Course, records: &[Record]) -> Result<()> {
     Store::new(&course.root).update(|p| {
         for r in records {
-            if r.passed {
-                p.done.insert(r.name.clone());
-            } else {
-                p.done.remove(&r.name);
-            }
+            p.record(&r.name, r.passed);
         }
-        let current_done = p.current.as_ref().is_none_or(|c| p.done.contains(c));
-        if current_done {
-            p.current = p
-                .first_pending(course)
-                .map(|i| course.exercises[i].name.clone());
-        }
+        p.advance(course);
     })?;
     Ok(())
 }

@@ -638,13 +638,7 @@ impl Watch<'_> {
         };
         let name = self.exercise().name.clone();
         let passed = outcome.passed();
-        self.save(|p| {
-            if passed {
-                p.done.insert(name.clone());
-            } else {
-                p.done.remove(&name);
-            }
-        });
+        self.save(|p| p.record(&name, passed));
         self.outcome = Some(outcome);
         self.forget(&[Until::Verdict]);
         self.scroll = 0;
@@ -687,7 +681,7 @@ impl Watch<'_> {
         self.reveal_hint = None;
         self.scroll = 0;
         self.messages.retain(|(until, _)| *until == Until::Always);
-        self.save(|p| p.current = Some(name.clone()));
+        self.save(|p| p.go_to(&name));
         if chapter_changed {
             self.say((
                 Until::Move,
@@ -703,11 +697,7 @@ impl Watch<'_> {
     }
 
     fn next(&mut self) {
-        let n = self.course.exercises.len();
-        let next = (1..=n)
-            .map(|k| (self.current + k) % n)
-            .find(|&j| !self.progress.is_done(&self.course.exercises[j].name));
-        match next {
+        match self.progress.next_pending(self.course, self.current) {
             Some(j) => self.go_to(j),
             None => {
                 let text = self
@@ -727,12 +717,7 @@ impl Watch<'_> {
     fn hint(&mut self) {
         let ex = self.exercise();
         let total = ex.hints.len();
-        let recorded = self
-            .progress
-            .hints_shown
-            .get(&ex.name)
-            .copied()
-            .unwrap_or(0);
+        let recorded = self.progress.hints_shown(&ex.name);
         if total == 0 {
             let text = format!("{} has no hints.", ex.name);
             self.say((Until::Verdict, text));
@@ -785,7 +770,9 @@ impl Watch<'_> {
 
     fn reset(&mut self, index: usize) -> Result<()> {
         let ex = self.course.exercises[index].clone();
-        let message = match shipped::reset(self.course, &ex) {
+        let reset = shipped::reset(self.course, &ex);
+        let reset_ok = reset.is_ok();
+        let message = match reset {
             Ok(shipped::Reset {
                 backup: Some(backup),
                 source,
@@ -807,10 +794,9 @@ impl Watch<'_> {
             }
             Err(e) => format!("Reset failed: {e:#}"),
         };
-        self.save(|p| {
-            p.done.remove(&ex.name);
-            p.hints_shown.remove(&ex.name);
-        });
+        if reset_ok {
+            self.save(|p| p.forget(&ex.name));
+        }
         self.forget(&[Until::Save, Until::Verdict]);
         self.say((Until::Save, message));
         if index == self.current {
@@ -899,11 +885,7 @@ impl Watch<'_> {
             Ok(results) => {
                 self.save(|p| {
                     for (name, passed) in &results {
-                        if *passed {
-                            p.done.insert(name.clone());
-                        } else {
-                            p.done.remove(name);
-                        }
+                        p.record(name, *passed);
                     }
                 });
                 let passed = results.iter().filter(|r| r.1).count();
@@ -912,10 +894,10 @@ impl Watch<'_> {
                     "Checked every exercise: {passed} of {} pass.",
                     results.len()
                 );
-                match self.progress.first_pending(self.course) {
-                    Some(i) if i != self.current => self.go_to(i),
-                    Some(_) => {}
-                    None => self.next(),
+                // The one rule for moving on (see `state::Progress`): only when the current
+                // exercise is done.
+                if self.progress.is_done(&self.exercise().name) {
+                    self.next();
                 }
                 self.say((Until::Save, summary));
             }
@@ -1102,19 +1084,10 @@ impl Watch<'_> {
         self.scroll = layout.scroll;
         self.page = layout.page;
         // A hint counts as shown once it has been on the screen.
-        let recorded = self
-            .progress
-            .hints_shown
-            .get(&ex.name)
-            .copied()
-            .unwrap_or(0);
-        if layout.hints_drawn > recorded {
+        if layout.hints_drawn > self.progress.hints_shown(&ex.name) {
             let drawn = layout.hints_drawn;
             let name = ex.name.clone();
-            self.save(|p| {
-                let shown = p.hints_shown.entry(name.clone()).or_insert(0);
-                *shown = (*shown).max(drawn);
-            });
+            self.save(|p| p.hints_seen(&name, drawn));
         }
         layout.lines
     }
