@@ -23,9 +23,10 @@ use anyhow::{Context, Result, bail};
 use toml::{Table, Value};
 
 use crate::cargo::{self, Artifact, BuildRequest, Diagnostic};
-use crate::check::Target;
 use crate::course::Mode;
+use crate::layout::Layout;
 use crate::process::{self, Ending, Options};
+use crate::target::Target;
 
 /// Fewer exercises than this are built the ordinary way.
 pub const MIN_BATCH: usize = 6;
@@ -85,19 +86,19 @@ const KEYWORDS: &[&str] = &[
 /// Builds what can be batched among `targets`; the rest (and whatever failed to build in the
 /// batch) is left for the ordinary build.
 pub fn build(
-    package_manifest: &Path,
+    layout: &Layout,
     targets: &[Target],
     color: bool,
     timeout: Duration,
     cancel: Option<Arc<AtomicBool>>,
     progress: Option<cargo::Progress>,
 ) -> Result<Built> {
-    let pkg_dir = package_manifest.parent().unwrap_or(Path::new("."));
-    let ws_root = workspace_root(pkg_dir);
+    let package_manifest = &layout.package_manifest;
+    let ws_root = &layout.workspace_root;
     let mut members: Vec<(usize, String, PathBuf)> = targets
         .iter()
         .enumerate()
-        .filter_map(|(i, t)| module_for(&ws_root, t).map(|(m, f)| (i, m, f)))
+        .filter_map(|(i, t)| module_for(ws_root, t).map(|(m, f)| (i, m, f)))
         .collect();
     let mut built = Built::default();
     // Targets without a bin of their own have no other way to be built.
@@ -105,7 +106,7 @@ pub fn build(
     if members.is_empty() || (members.len() < MIN_BATCH && !must) {
         return Ok(built);
     }
-    let target_dir = target_directory(package_manifest)?;
+    let target_dir = layout.target_dir()?;
     // One batch package per course: two courses may share a target directory, and cargo names
     // outputs by package name, so the name carries the course too.
     let package = {
@@ -130,7 +131,7 @@ pub fn build(
         let groups = split(&members, crates());
         write_if_changed(
             &dir.join("Cargo.toml"),
-            &manifest(package_manifest, &ws_root, &package, groups.len())?,
+            &manifest(package_manifest, ws_root, &package, groups.len())?,
         )?;
         for (k, group) in groups.iter().enumerate() {
             let mut src = String::from(
@@ -285,48 +286,6 @@ fn write_if_changed(path: &Path, text: &str) -> Result<()> {
         return Ok(());
     }
     fs::write(path, text).with_context(|| format!("Failed to write {}", path.display()))
-}
-
-/// The folder of the workspace the exercise package belongs to (the package's own when it is
-/// not in one).
-pub fn workspace_root(pkg_dir: &Path) -> PathBuf {
-    pkg_dir
-        .ancestors()
-        .find(|d| {
-            fs::read_to_string(d.join("Cargo.toml"))
-                .ok()
-                .and_then(|t| t.parse::<Table>().ok())
-                .is_some_and(|t| t.contains_key("workspace"))
-        })
-        .unwrap_or(pkg_dir)
-        .to_path_buf()
-}
-
-fn target_directory(package_manifest: &Path) -> Result<PathBuf> {
-    let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
-    cmd.args([
-        "metadata",
-        "--format-version",
-        "1",
-        "--no-deps",
-        "--manifest-path",
-    ])
-    .arg(package_manifest);
-    let out = process::run(
-        cmd,
-        &Options {
-            timeout: Some(Duration::from_secs(60)),
-            separate_stdout: true,
-            cancel: None,
-            on_line: None,
-        },
-    )?;
-    let meta: serde_json::Value = serde_json::from_slice(&out.stdout)
-        .with_context(|| format!("Failed to read cargo metadata: {}", out.output.render()))?;
-    meta["target_directory"]
-        .as_str()
-        .map(PathBuf::from)
-        .context("cargo metadata named no target directory")
 }
 
 fn read_table(path: &Path) -> Result<Table> {

@@ -7,11 +7,14 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 use toml::Spanned;
+
+use crate::layout::Layout;
 
 pub const INFO_FILE: &str = "info.toml";
 /// Long enough for a cold test binary on a slow machine, short enough that a hang is noticed.
@@ -101,6 +104,8 @@ impl Exercise {
 #[derive(Debug)]
 pub struct Course {
     pub root: PathBuf,
+    /// Where the course's parts are (manifest, workspace, target and state folders).
+    pub layout: Arc<Layout>,
     pub welcome_message: Option<String>,
     pub final_message: Option<String>,
     /// Whether `verify --solutions` requires each solution's `#[cfg(test)]` section to equal its
@@ -178,15 +183,9 @@ impl Course {
         }
     }
 
-    /// The manifest of the package that holds the exercise bins: `exercises/Cargo.toml` when it
-    /// exists (this course's layout), otherwise the root `Cargo.toml` (the rustlings layout).
+    /// The manifest of the package that holds the exercise bins (see `Layout`).
     pub fn package_manifest(&self) -> PathBuf {
-        let nested = self.root.join("exercises").join("Cargo.toml");
-        if nested.is_file() {
-            nested
-        } else {
-            self.root.join("Cargo.toml")
-        }
+        self.layout.package_manifest.clone()
     }
 }
 
@@ -241,6 +240,7 @@ fn parse(text: &str, root: &Path) -> std::result::Result<(Course, Problems), Pro
     }
     let course = Course {
         root: root.to_path_buf(),
+        layout: Arc::new(Layout::of(root)),
         welcome_message: raw.welcome_message,
         final_message: raw.final_message,
         identical_solution_tests: raw

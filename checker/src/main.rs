@@ -9,6 +9,7 @@ mod dev;
 mod explain;
 mod fold;
 mod hang;
+mod layout;
 mod output_cap;
 mod pass_cache;
 mod process;
@@ -19,6 +20,7 @@ mod select;
 mod shipped;
 mod signals;
 mod state;
+mod target;
 mod term;
 mod verify;
 mod watch;
@@ -31,9 +33,10 @@ use anyhow::{Context, Result};
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use colored::Colorize;
 
-use crate::check::{Checker, Target};
+use crate::check::Checker;
 use crate::course::Course;
 use crate::state::Store;
+use crate::target::Target;
 
 /// Learn async Rust from the inside: exercises that fail until you make them pass.
 ///
@@ -114,7 +117,7 @@ enum Cmd {
         solutions: bool,
         /// Output format.
         #[arg(long, value_enum, default_value = "text")]
-        format: verify::Format,
+        format: report::Format,
         /// Check everything again, even exercises unchanged since they last passed.
         #[arg(long)]
         no_cache: bool,
@@ -133,7 +136,7 @@ fn main() -> ExitCode {
     let json = matches!(
         cli.command,
         Some(Cmd::Verify {
-            format: verify::Format::Json,
+            format: report::Format::Json,
             ..
         })
     );
@@ -298,7 +301,7 @@ fn run(course: &Course, name: Option<&str>, color: bool, full: bool) -> Result<b
     let ex = &course.exercises[i];
     println!("Checking {} ({})...", ex.name.bold(), ex.path().display());
     let checker = Checker {
-        manifest: course.package_manifest(),
+        layout: course.layout.clone(),
         color,
         cancel: None,
         progress: None,
@@ -307,8 +310,11 @@ fn run(course: &Course, name: Option<&str>, color: bool, full: bool) -> Result<b
         .check_all(&[Target::exercise(ex)], &|_, _| {})?
         .pop()
         .context("The check produced no result")?;
-    term::print_outcome(ex, &outcome, full);
+    report::print_outcome(ex, &outcome, full);
     let passed = outcome.passed();
+    if !outcome.is_verdict() {
+        return Ok(false);
+    }
     let p = store.update(|p| {
         p.record(&ex.name, passed);
         p.advance(course);

@@ -26,6 +26,8 @@ pub enum Status {
     },
     /// File watching is off: the learner presses `r` to check.
     Idle,
+    /// The checker itself failed (the output says why): no verdict on the learner's code.
+    CheckerFailed,
 }
 
 pub struct MainView<'a> {
@@ -318,6 +320,11 @@ pub fn main_lines(v: &MainView, width: usize, height: usize) -> MainLayout {
             v.path
         ),
         Status::Idle => format!("Save {} and press r to check it.", v.path),
+        Status::CheckerFailed => format!(
+            "{} {} could not be checked. Save it or press r to try again.",
+            "✗".red().bold(),
+            v.name.bold(),
+        ),
     };
     top.extend(wrap(&status, w));
 

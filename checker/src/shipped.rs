@@ -15,7 +15,6 @@ use anyhow::{Context, Result, bail};
 
 use crate::course::{Course, Exercise};
 use crate::process::{self, Options};
-use crate::state::STATE_DIR;
 
 /// Where the restored version came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,7 +44,7 @@ pub struct Reset {
 }
 
 fn shipped_copy(course: &Course, ex: &Exercise) -> PathBuf {
-    course.root.join(STATE_DIR).join("shipped").join(ex.path())
+    course.layout.state_dir.join("shipped").join(ex.path())
 }
 
 /// Keeps a copy of every exercise the checker has not seen before.
@@ -120,7 +119,7 @@ pub fn reset(course: &Course, ex: &Exercise) -> Result<Reset> {
     }
     let backup = match current {
         Some(bytes) => {
-            let dir = course.root.join(STATE_DIR).join("backups");
+            let dir = course.layout.state_dir.join("backups");
             fs::create_dir_all(&dir)
                 .with_context(|| format!("Failed to create {}", dir.display()))?;
             let stamp = SystemTime::now()

@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::course::Course;
 
-pub const STATE_DIR: &str = ".asyncling";
+use crate::layout::STATE_DIR;
 const STATE_FILE: &str = "state.json";
 const LOCK_FILE: &str = "state.lock";
 
@@ -330,6 +330,7 @@ mod tests {
     fn course_of(names: &[&str]) -> Course {
         Course {
             root: PathBuf::new(),
+            layout: std::sync::Arc::new(crate::layout::Layout::of(Path::new("."))),
             welcome_message: None,
             final_message: None,
             identical_solution_tests: true,

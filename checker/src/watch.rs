@@ -17,12 +17,13 @@ use crossterm::{cursor, execute, queue, terminal};
 use notify_debouncer_mini::notify::{self, RecursiveMode};
 use notify_debouncer_mini::{DebounceEventResult, Debouncer, new_debouncer, new_debouncer_opt};
 
-use crate::check::{Checker, Outcome, Target};
+use crate::check::{Checker, Outcome};
 use crate::check_queue::{Action, CheckQueue};
 use crate::course::{Course, Exercise};
 use crate::screen::{self, ListRow, ListView, MainView, Status};
 use crate::shipped;
 use crate::state::{Progress, Store};
+use crate::target::Target;
 
 /// Short, because every millisecond here is added to save → result. Editors that write a file in
 /// several steps finish well within it.
@@ -586,7 +587,7 @@ impl Watch<'_> {
         let tx = self.tx.clone();
         let progress_tx = Mutex::new(self.tx.clone());
         let checker = Checker {
-            manifest: self.course.package_manifest(),
+            layout: self.course.layout.clone(),
             color: self.color,
             cancel: Some(self.cancel.clone()),
             progress: Some(Arc::new(move |name: &str| {
@@ -627,18 +628,14 @@ impl Watch<'_> {
         }
         let outcome = match result {
             Ok(o) => o,
-            Err(e) => Outcome {
-                failed: Some(crate::check::Step::Build),
-                output: format!("The check itself failed: {e}"),
-                notes: Vec::new(),
-                annotations: Vec::new(),
-                timed_out: false,
-                crashed: false,
-            },
+            Err(e) => Outcome::checker_error(&e),
         };
         let name = self.exercise().name.clone();
         let passed = outcome.passed();
-        self.save(|p| p.record(&name, passed));
+        // A cancelled check or a checker error says nothing about the learner's code.
+        if outcome.is_verdict() {
+            self.save(|p| p.record(&name, passed));
+        }
         self.outcome = Some(outcome);
         self.forget(&[Until::Verdict]);
         self.scroll = 0;
@@ -837,23 +834,21 @@ impl Watch<'_> {
         let total = self.course.exercises.len();
         self.mode = Mode::CheckingAll { done: 0, total };
         let exercises = self.course.exercises.clone();
-        let manifest = self.course.package_manifest();
+        let layout = self.course.layout.clone();
         let color = self.color;
         let tx = self.tx.clone();
         let stop = cancel.clone();
         let thread = thread::spawn(move || {
             let targets: Vec<Target> = exercises.iter().map(Target::exercise).collect();
-            let build_tx = Mutex::new(tx.clone());
+            let build_tx = tx.clone();
             let checker = Checker {
-                manifest,
+                layout,
                 color,
                 cancel: Some(stop),
                 // The screen says what cargo compiles, so it never sits still while it builds.
                 progress: Some(Arc::new(move |name: &str| {
-                    if name != crate::check::TESTS_STARTED
-                        && let Ok(tx) = build_tx.lock()
-                    {
-                        let _ = tx.send(Event::AllBuilt(name.to_string()));
+                    if name != crate::check::TESTS_STARTED {
+                        let _ = build_tx.send(Event::AllBuilt(name.to_string()));
                     }
                 })),
             };
@@ -1037,6 +1032,7 @@ impl Watch<'_> {
         } else {
             match &self.outcome {
                 Some(o) if o.passed() => Status::Passed,
+                Some(o) if !o.is_verdict() => Status::CheckerFailed,
                 Some(o) => Status::Failed {
                     step: o.failed.map_or("?", |s| s.label()),
                 },
