@@ -295,21 +295,7 @@ impl Checker {
         let built = report.bins.get(&t.bin);
         let diagnostics: &[Diagnostic] = built.map_or(&[], |b| &b.diagnostics);
         let Some(exe) = built.and_then(|b| b.executable.clone()) else {
-            if report.ending == Ending::Cancelled {
-                return Ok(Outcome::cancelled());
-            }
-            let mut annotations = annotate(diagnostics.iter().filter(|d| d.is_error()));
-            if annotations.is_empty() {
-                annotations.push(first_line(t, "the exercise does not compile"));
-            }
-            return Ok(Outcome {
-                failed: Some(Step::Build),
-                output: report.failure_text(&t.bin),
-                notes: explain::for_build(diagnostics),
-                annotations,
-                timed_out: report.ending == Ending::TimedOut,
-                crashed: false,
-            });
+            return Ok(build_failure(t, report, diagnostics));
         };
 
         // Not strict: warnings do not fail the check, but the learner sees them.
@@ -323,85 +309,57 @@ impl Checker {
         {
             return Ok(with_warnings(failed, &warnings));
         }
-
-        if t.strict {
-            if !cargo::builds_run_clippy() {
-                return Ok(Outcome {
-                    failed: Some(Step::Clippy),
-                    output: "This check needs clippy, and `clippy-driver` was not found on PATH. \
-                             Install it with `rustup component add clippy`."
-                        .to_string(),
-                    notes: Vec::new(),
-                    annotations: vec![first_line(t, "clippy is not installed")],
-                    timed_out: false,
-                    crashed: false,
-                });
-            }
-            let warnings: Vec<&Diagnostic> = diagnostics
-                .iter()
-                .filter(|d| d.level == "warning")
-                .collect();
-            if !warnings.is_empty() {
-                let output = warnings
-                    .iter()
-                    .map(|d| d.rendered.trim_end())
-                    .collect::<Vec<_>>()
-                    .join("\n\n");
-                return Ok(Outcome {
-                    failed: Some(Step::Clippy),
-                    output: format!(
-                        "{output}\n\nThis exercise is checked strictly: every warning (from rustc or \
-                         clippy) must be fixed."
-                    ),
-                    notes: Vec::new(),
-                    annotations: annotate(warnings.into_iter()),
-                    timed_out: false,
-                    crashed: false,
-                });
-            }
+        if t.strict
+            && let Some(failed) = strict_lints(t, diagnostics)
+        {
+            return Ok(failed);
         }
-
         if ex.mode == Mode::Run {
-            if let Some(progress) = &self.progress {
-                progress(TESTS_STARTED);
-            }
-            let mut cmd = Command::new(&exe);
-            cmd.current_dir(self.workdir());
-            let run = process::run(cmd, &self.run_options(t))?;
-            let output = run.output.render();
-            let outcome = match run.ending {
-                Ending::Exited(0) => passed(output),
-                Ending::Cancelled => Outcome::cancelled(),
-                Ending::TimedOut => Outcome {
-                    failed: Some(Step::Run),
-                    output,
-                    notes: hang_notes(t, &run, &[]),
-                    annotations: vec![first_line(t, "the program hung and was stopped")],
-                    timed_out: true,
-                    crashed: false,
-                },
-                ending => Outcome {
-                    failed: Some(Step::Run),
-                    notes: match ending {
-                        Ending::Signaled(libc::SIGKILL) => {
-                            vec![hang::killed_note(libc::SIGKILL, run.usage)]
-                        }
-                        _ => vec![format!(
-                            "The program ended with {}; it must exit with status 0.",
-                            describe(ending)
-                        )],
-                    },
-                    annotations: vec![panic_annotation(t, &output).unwrap_or_else(|| {
-                        first_line(t, &format!("the program ended with {}", describe(ending)))
-                    })],
-                    output,
-                    timed_out: false,
-                    crashed: matches!(ending, Ending::Signaled(_)),
-                },
-            };
+            let outcome = self.run_program(t, &exe)?;
             return Ok(with_warnings(outcome, &warnings));
         }
         Ok(with_warnings(passed(String::new()), &warnings))
+    }
+
+    /// The run step: the program must exit with status 0 within the deadline.
+    fn run_program(&self, t: &Target, exe: &Path) -> Result<Outcome> {
+        if let Some(progress) = &self.progress {
+            progress(TESTS_STARTED);
+        }
+        let mut cmd = Command::new(exe);
+        cmd.current_dir(self.workdir());
+        let run = process::run(cmd, &self.run_options(t))?;
+        let output = run.output.render();
+        Ok(match run.ending {
+            Ending::Exited(0) => passed(output),
+            Ending::Cancelled => Outcome::cancelled(),
+            Ending::TimedOut => Outcome {
+                failed: Some(Step::Run),
+                output,
+                notes: hang_notes(t, &run, &[]),
+                annotations: vec![first_line(t, "the program hung and was stopped")],
+                timed_out: true,
+                crashed: false,
+            },
+            ending => Outcome {
+                failed: Some(Step::Run),
+                notes: match ending {
+                    Ending::Signaled(libc::SIGKILL) => {
+                        vec![hang::killed_note(libc::SIGKILL, run.usage)]
+                    }
+                    _ => vec![format!(
+                        "The program ended with {}; it must exit with status 0.",
+                        describe(ending)
+                    )],
+                },
+                annotations: vec![panic_annotation(t, &output).unwrap_or_else(|| {
+                    first_line(t, &format!("the program ended with {}", describe(ending)))
+                })],
+                output,
+                timed_out: false,
+                crashed: matches!(ending, Ending::Signaled(_)),
+            },
+        })
     }
 
     /// Runs the test harness `exe` (only the tests `filter` names exactly, when given). `None`
@@ -593,6 +551,65 @@ fn unbatched(t: &Target, errors: &[Diagnostic]) -> Outcome {
         timed_out: false,
         crashed: false,
     }
+}
+
+/// The build step failed (or was stopped): the errors, explained.
+fn build_failure(t: &Target, report: &BuildReport, diagnostics: &[Diagnostic]) -> Outcome {
+    if report.ending == Ending::Cancelled {
+        return Outcome::cancelled();
+    }
+    let mut annotations = annotate(diagnostics.iter().filter(|d| d.is_error()));
+    if annotations.is_empty() {
+        annotations.push(first_line(t, "the exercise does not compile"));
+    }
+    Outcome {
+        failed: Some(Step::Build),
+        output: report.failure_text(&t.bin),
+        notes: explain::for_build(diagnostics),
+        annotations,
+        timed_out: report.ending == Ending::TimedOut,
+        crashed: false,
+    }
+}
+
+/// The clippy step of a strict target: clippy must be there, and no warning (rustc's or
+/// clippy's) may be left.
+fn strict_lints(t: &Target, diagnostics: &[Diagnostic]) -> Option<Outcome> {
+    if !cargo::builds_run_clippy() {
+        return Some(Outcome {
+            failed: Some(Step::Clippy),
+            output: "This check needs clippy, and `clippy-driver` was not found on PATH. \
+                     Install it with `rustup component add clippy`."
+                .to_string(),
+            notes: Vec::new(),
+            annotations: vec![first_line(t, "clippy is not installed")],
+            timed_out: false,
+            crashed: false,
+        });
+    }
+    let warnings: Vec<&Diagnostic> = diagnostics
+        .iter()
+        .filter(|d| d.level == "warning")
+        .collect();
+    if warnings.is_empty() {
+        return None;
+    }
+    let output = warnings
+        .iter()
+        .map(|d| d.rendered.trim_end())
+        .collect::<Vec<_>>()
+        .join("\n\n");
+    Some(Outcome {
+        failed: Some(Step::Clippy),
+        output: format!(
+            "{output}\n\nThis exercise is checked strictly: every warning (from rustc or \
+             clippy) must be fixed."
+        ),
+        notes: Vec::new(),
+        annotations: annotate(warnings.into_iter()),
+        timed_out: false,
+        crashed: false,
+    })
 }
 
 fn first_line(t: &Target, message: &str) -> Annotation {

@@ -263,116 +263,9 @@ pub fn main_lines(v: &MainView, width: usize, height: usize) -> MainLayout {
     let h = height.max(1);
     // Narrow terminals get the short forms: every row counts.
     let narrow = w < 60;
-    let mut top = if narrow {
-        let mut top = wrap(&format!("{} · {}/{} done", v.name, v.done, v.total), w);
-        top.extend(wrap(v.path, w));
-        top
-    } else {
-        wrap(
-            &format!(
-                "asyncling · {} · {}/{} done · {}",
-                v.name, v.done, v.total, v.path
-            ),
-            w,
-        )
-    };
-    let status = match &v.status {
-        Status::Building {
-            elapsed_secs,
-            dependencies,
-            last,
-        } => {
-            let deps = if *dependencies > 0 {
-                format!(" First the dependencies: {dependencies} compiled, last {last}.")
-            } else {
-                String::new()
-            };
-            format!("Building {}… {elapsed_secs} s.{deps}", v.name)
-        }
-        Status::Testing {
-            elapsed_secs,
-            deadline_secs,
-        } => format!(
-            "Running the tests of {}… {elapsed_secs} s (stopped at {deadline_secs} s).",
-            v.name
-        ),
-        Status::Passed if narrow => format!(
-            "{} {} is done! Compare with {}. n: next.",
-            "✓".green().bold(),
-            v.name.bold(),
-            v.solution
-        ),
-        Status::Passed => format!(
-            "{} {} is done! Compare with {}. Press n for the next exercise.",
-            "✓".green().bold(),
-            v.name.bold(),
-            v.solution
-        ),
-        Status::Failed { step } if narrow => format!(
-            "{} {} failed at the {step} step.",
-            "✗".red().bold(),
-            v.name.bold(),
-        ),
-        Status::Failed { step } => format!(
-            "{} {} failed at the {step} step. Edit {} and save to check again.",
-            "✗".red().bold(),
-            v.name.bold(),
-            v.path
-        ),
-        Status::Idle => format!("Save {} and press r to check it.", v.path),
-        Status::CheckerFailed => format!(
-            "{} {} could not be checked. Save it or press r to try again.",
-            "✗".red().bold(),
-            v.name.bold(),
-        ),
-    };
-    top.extend(wrap(&status, w));
-
-    let mut bottom: Vec<String> = match v.prompt {
-        Some(p) => wrap(p, w),
-        None => {
-            let passed = matches!(v.status, Status::Passed);
-            let tiers = if passed {
-                [KEYS_PASSED, KEYS_MEDIUM_PASSED, KEYS_SHORT_PASSED]
-            } else {
-                [KEYS_FAILED, KEYS_MEDIUM_FAILED, KEYS_SHORT_FAILED]
-            };
-            let keys = tiers
-                .into_iter()
-                .find(|k| k.chars().count() <= w)
-                .unwrap_or(tiers[2]);
-            wrap(keys, w)
-        }
-    };
-
-    // The scrollable part: messages, notes, hints (remembering where each hint starts), output.
-    let mut body: Vec<String> = Vec::new();
-    for m in v.messages {
-        body.extend(wrap(m, w));
-    }
-    if !v.messages.is_empty() {
-        body.push(String::new());
-    }
-    for note in v.notes {
-        body.extend(wrap(&format!("{} {note}", "note:".cyan().bold()), w));
-        body.push(String::new());
-    }
-    let mut hint_rows: Vec<(usize, usize)> = Vec::new();
-    for (level, total, text) in v.hints {
-        hint_rows.push((*level, body.len()));
-        body.push(format!(
-            "{}",
-            format!("Hint {level} of {total}:").yellow().bold()
-        ));
-        body.extend(wrap(text.trim(), w));
-        body.push(String::new());
-    }
-    if !v.output.trim().is_empty() {
-        body.extend(rows(v.output.trim_start_matches('\n').trim_end(), w));
-    }
-    while body.last().is_some_and(|l| l.is_empty()) {
-        body.pop();
-    }
+    let top = top_rows(v, w, narrow);
+    let mut bottom = key_rows(v, w);
+    let (body, hint_rows) = body_rows(v, w);
 
     // The bar, when there is room to spare.
     let spare = h.saturating_sub(top.len() + bottom.len() + body.len());
@@ -444,6 +337,127 @@ pub fn main_lines(v: &MainView, width: usize, height: usize) -> MainLayout {
         hints_drawn,
         page: room.max(1),
     }
+}
+
+/// The rows above the scrollable part: the exercise, the progress, the file, and the status.
+fn top_rows(v: &MainView, w: usize, narrow: bool) -> Vec<String> {
+    let mut top = if narrow {
+        let mut top = wrap(&format!("{} · {}/{} done", v.name, v.done, v.total), w);
+        top.extend(wrap(v.path, w));
+        top
+    } else {
+        wrap(
+            &format!(
+                "asyncling · {} · {}/{} done · {}",
+                v.name, v.done, v.total, v.path
+            ),
+            w,
+        )
+    };
+    let status = match &v.status {
+        Status::Building {
+            elapsed_secs,
+            dependencies,
+            last,
+        } => {
+            let deps = if *dependencies > 0 {
+                format!(" First the dependencies: {dependencies} compiled, last {last}.")
+            } else {
+                String::new()
+            };
+            format!("Building {}… {elapsed_secs} s.{deps}", v.name)
+        }
+        Status::Testing {
+            elapsed_secs,
+            deadline_secs,
+        } => format!(
+            "Running the tests of {}… {elapsed_secs} s (stopped at {deadline_secs} s).",
+            v.name
+        ),
+        Status::Passed if narrow => format!(
+            "{} {} is done! Compare with {}. n: next.",
+            "✓".green().bold(),
+            v.name.bold(),
+            v.solution
+        ),
+        Status::Passed => format!(
+            "{} {} is done! Compare with {}. Press n for the next exercise.",
+            "✓".green().bold(),
+            v.name.bold(),
+            v.solution
+        ),
+        Status::Failed { step } if narrow => format!(
+            "{} {} failed at the {step} step.",
+            "✗".red().bold(),
+            v.name.bold(),
+        ),
+        Status::Failed { step } => format!(
+            "{} {} failed at the {step} step. Edit {} and save to check again.",
+            "✗".red().bold(),
+            v.name.bold(),
+            v.path
+        ),
+        Status::Idle => format!("Save {} and press r to check it.", v.path),
+        Status::CheckerFailed => format!(
+            "{} {} could not be checked. Save it or press r to try again.",
+            "✗".red().bold(),
+            v.name.bold(),
+        ),
+    };
+    top.extend(wrap(&status, w));
+    top
+}
+
+/// The rows below it: the question waiting for an answer, or the keys that fit.
+fn key_rows(v: &MainView, w: usize) -> Vec<String> {
+    match v.prompt {
+        Some(p) => wrap(p, w),
+        None => {
+            let passed = matches!(v.status, Status::Passed);
+            let tiers = if passed {
+                [KEYS_PASSED, KEYS_MEDIUM_PASSED, KEYS_SHORT_PASSED]
+            } else {
+                [KEYS_FAILED, KEYS_MEDIUM_FAILED, KEYS_SHORT_FAILED]
+            };
+            let keys = tiers
+                .into_iter()
+                .find(|k| k.chars().count() <= w)
+                .unwrap_or(tiers[2]);
+            wrap(keys, w)
+        }
+    }
+}
+
+/// The scrollable part: messages, notes, hints (with the row where each hint starts), output.
+fn body_rows(v: &MainView, w: usize) -> (Vec<String>, Vec<(usize, usize)>) {
+    let mut body: Vec<String> = Vec::new();
+    for m in v.messages {
+        body.extend(wrap(m, w));
+    }
+    if !v.messages.is_empty() {
+        body.push(String::new());
+    }
+    for note in v.notes {
+        body.extend(wrap(&format!("{} {note}", "note:".cyan().bold()), w));
+        body.push(String::new());
+    }
+    let mut hint_rows: Vec<(usize, usize)> = Vec::new();
+    for (level, total, text) in v.hints {
+        hint_rows.push((*level, body.len()));
+        body.push(format!(
+            "{}",
+            format!("Hint {level} of {total}:").yellow().bold()
+        ));
+        body.extend(wrap(text.trim(), w));
+        body.push(String::new());
+    }
+    if !v.output.trim().is_empty() {
+        body.extend(rows(v.output.trim_start_matches('\n').trim_end(), w));
+    }
+    while body.last().is_some_and(|l| l.is_empty()) {
+        body.pop();
+    }
+    (body, hint_rows)
 }
 
 pub fn list_lines(v: &ListView, width: usize, height: usize) -> Vec<String> {
