@@ -299,7 +299,9 @@ fn run(course: &Course, name: Option<&str>, color: bool, full: bool) -> Result<b
     let store = Store::new(&course.root);
     let i = pick(course, &store, name)?;
     let ex = &course.exercises[i];
-    println!("Checking {} ({})...", ex.name.bold(), ex.path().display());
+    let path = ex.path().display().to_string();
+    let path = term::file_link(&course.root.join(ex.path()), &path);
+    println!("Checking {} ({path})...", ex.name.bold());
     let checker = Checker {
         layout: course.layout.clone(),
         color,
@@ -310,7 +312,7 @@ fn run(course: &Course, name: Option<&str>, color: bool, full: bool) -> Result<b
         .check_all(&[Target::exercise(ex)], &|_, _| {})?
         .pop()
         .context("The check produced no result")?;
-    report::print_outcome(ex, &outcome, full);
+    report::print_outcome(&course.root, ex, &outcome, full);
     let passed = outcome.passed();
     if !outcome.is_verdict() {
         return Ok(false);

@@ -5,6 +5,7 @@
 use std::fmt::Write as _;
 use std::fs::OpenOptions;
 use std::io::Write as _;
+use std::path::Path;
 
 use anyhow::{Context, Result};
 use colored::Colorize;
@@ -295,7 +296,7 @@ fn print_text(course: &Course, report: &Report, solutions: bool) {
         ) {
             // The learner's exercise: exactly as `run` shows it.
             (Some(outcome), Some(ex)) if first.kind == Kind::Exercise => {
-                print_outcome(ex, outcome, false)
+                print_outcome(&course.root, ex, outcome, false)
             }
             _ => {
                 println!("{}", format!("{} ({}):", first.name, first.file).bold());
@@ -397,8 +398,8 @@ pub enum Format {
 
 /// The full report of one check: the failing step's output, explanations, what to do next.
 /// Backtrace frames from std, tokio and the reference runtime are folded unless `full`.
-pub fn print_outcome(ex: &Exercise, outcome: &Outcome, full: bool) {
-    let path = ex.path().display().to_string();
+pub fn print_outcome(root: &Path, ex: &Exercise, outcome: &Outcome, full: bool) {
+    let path = term::file_link(&root.join(ex.path()), &ex.path().display().to_string());
     let folded;
     let output = if full {
         outcome.output.as_str()
@@ -419,7 +420,14 @@ pub fn print_outcome(ex: &Exercise, outcome: &Outcome, full: bool) {
             println!("{} {} passes.", "✓".green().bold(), ex.name.bold());
             println!(
                 "  Compare with the reference solution: {}",
-                ex.solution_path().display().to_string().underline()
+                term::file_link(
+                    &root.join(ex.solution_path()),
+                    &ex.solution_path()
+                        .display()
+                        .to_string()
+                        .underline()
+                        .to_string()
+                )
             );
         }
         Some(step) if !step.is_verdict() => {

@@ -1,6 +1,8 @@
-//! Everything the checker draws on the terminal: colour decisions, check results, progress bars.
+//! Terminal helpers: colour decisions, the command name, file links, warnings, progress bars, raw
+//! mode. It depends on no other module of the checker (results are printed by `report`).
 
 use std::io::IsTerminal;
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use colored::Colorize;
@@ -24,6 +26,35 @@ pub fn cmd() -> &'static str {
             "asyncling".to_string()
         }
     })
+}
+
+/// `text` as a hyperlink to the file `path` (absolute) where stdout is a terminal that shows OSC 8
+/// links, so a click opens the exercise; plain `text` anywhere else (pipes, CI logs, terminals
+/// that would print the escape bytes). `supports-hyperlinks` knows the terminals;
+/// `FORCE_HYPERLINK=1` forces links on.
+pub fn file_link(path: &Path, text: &str) -> String {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    let on = *ON.get_or_init(|| supports_hyperlinks::on(supports_hyperlinks::Stream::Stdout));
+    if on {
+        osc8(path, text)
+    } else {
+        text.to_string()
+    }
+}
+
+/// The OSC 8 escape: `ESC ] 8 ; ; URL ESC \ text ESC ] 8 ; ; ESC \`.
+fn osc8(path: &Path, text: &str) -> String {
+    let path = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut url = String::from("file://");
+    for b in path.to_string_lossy().bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'/' | b'-' | b'_' | b'.' | b'~' => {
+                url.push(b as char)
+            }
+            _ => url.push_str(&format!("%{b:02X}")),
+        }
+    }
+    format!("\x1b]8;;{url}\x1b\\{text}\x1b]8;;\x1b\\")
 }
 
 /// Colour is used on a terminal unless `NO_COLOR` is set; `CLICOLOR_FORCE` forces it on.

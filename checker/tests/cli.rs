@@ -899,3 +899,30 @@ fn json_counts_checks_per_chapter() {
         "{report}"
     );
 }
+
+#[test]
+fn file_paths_are_hyperlinks_only_where_the_terminal_shows_them() {
+    let c = fixture("basic", "links");
+    let linked = asyncling_cmd(&c, &["run", "fail_test"])
+        .env("FORCE_HYPERLINK", "1")
+        .output()
+        .unwrap();
+    let t = text(&linked);
+    let target = fs::canonicalize(c.join("exercises/ch/fail_test.rs")).unwrap();
+    let url = format!("\x1b]8;;file://{}\x1b\\", target.display());
+    assert!(
+        t.contains(&url),
+        "no OSC 8 link to {}: {t:?}",
+        target.display()
+    );
+    assert!(
+        t.contains("exercises/ch/fail_test.rs\x1b]8;;\x1b\\"),
+        "{t:?}"
+    );
+    // A pipe, as in CI logs: plain text.
+    let plain = asyncling_cmd(&c, &["run", "fail_test"])
+        .env_remove("FORCE_HYPERLINK")
+        .output()
+        .unwrap();
+    assert!(!text(&plain).contains("\x1b]8;"), "{:?}", text(&plain));
+}
