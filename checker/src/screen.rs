@@ -33,6 +33,9 @@ pub enum Status {
 pub struct MainView<'a> {
     pub name: &'a str,
     pub path: &'a str,
+    /// The path as the top row shows it: a link to the file where the terminal shows links
+    /// (`term::file_link`), else the same as `path`.
+    pub path_link: &'a str,
     pub solution: &'a str,
     pub done: usize,
     pub total: usize,
@@ -74,17 +77,49 @@ pub struct ListView<'a> {
     pub prompt: Option<&'a str>,
 }
 
-/// Characters a line takes on screen, not counting colour escape sequences.
-fn visible_len(line: &str) -> usize {
-    let mut n = 0;
-    let mut in_escape = false;
-    for c in line.chars() {
-        match (in_escape, c) {
-            (false, '\x1b') => in_escape = true,
-            (true, c) if c.is_ascii_alphabetic() => in_escape = false,
-            (true, _) => {}
-            (false, _) => n += 1,
+/// Where a character of a line is: on screen, or inside an escape sequence (colours are CSI
+/// sequences, `ESC [ ... m`; file links are OSC 8 sequences, `ESC ] 8 ;; URL ESC \`, whose URL
+/// must not be counted or cut).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Escape {
+    None,
+    /// Just after ESC.
+    Start,
+    /// Inside `ESC [`, until a final byte.
+    Csi,
+    /// Inside `ESC ]`, until BEL or `ESC \`.
+    Osc,
+    /// ESC inside an OSC: the string terminator's first half.
+    OscEnd,
+}
+
+impl Escape {
+    /// The state after `c`, and whether `c` shows on screen.
+    fn step(self, c: char) -> (Escape, bool) {
+        match (self, c) {
+            (Escape::None, '\x1b') => (Escape::Start, false),
+            (Escape::None, _) => (Escape::None, true),
+            (Escape::Start, '[') => (Escape::Csi, false),
+            (Escape::Start, ']') => (Escape::Osc, false),
+            (Escape::Start, _) => (Escape::None, false),
+            (Escape::Csi, '@'..='~') => (Escape::None, false),
+            (Escape::Csi, _) => (Escape::Csi, false),
+            (Escape::Osc, '\x07') => (Escape::None, false),
+            (Escape::Osc, '\x1b') => (Escape::OscEnd, false),
+            (Escape::Osc, _) => (Escape::Osc, false),
+            (Escape::OscEnd, _) => (Escape::None, false),
         }
+    }
+}
+
+/// Characters a line takes on screen, not counting escape sequences (colours, links).
+fn visible_len(line: &str) -> usize {
+    let mut state = Escape::None;
+    let mut n = 0;
+    for c in line.chars() {
+        let (next, shown) = state.step(c);
+        state = next;
+        n += usize::from(shown);
     }
     n
 }
@@ -92,7 +127,7 @@ fn visible_len(line: &str) -> usize {
 /// Splits text into screen rows of at most `width` characters: at its newlines (raw mode moves
 /// down without going back to the first column, so every row is drawn on its own), then where the
 /// terminal would wrap. Tabs become spaces and carriage returns go, so nothing moves the cursor
-/// behind the layout's back. Colour escape sequences are kept and not counted.
+/// behind the layout's back. Escape sequences (colours, links) are kept whole and not counted.
 pub fn rows(text: &str, width: usize) -> Vec<String> {
     let w = width.max(1);
     let mut out = Vec::new();
@@ -104,15 +139,11 @@ pub fn rows(text: &str, width: usize) -> Vec<String> {
         }
         let mut row = String::new();
         let mut n = 0;
-        let mut in_escape = false;
+        let mut state = Escape::None;
         for c in line.chars() {
-            if in_escape {
-                row.push(c);
-                in_escape = !c.is_ascii_alphabetic();
-                continue;
-            }
-            if c == '\x1b' {
-                in_escape = true;
+            let (next, shown) = state.step(c);
+            state = next;
+            if !shown {
                 row.push(c);
                 continue;
             }
@@ -343,13 +374,13 @@ pub fn main_lines(v: &MainView, width: usize, height: usize) -> MainLayout {
 fn top_rows(v: &MainView, w: usize, narrow: bool) -> Vec<String> {
     let mut top = if narrow {
         let mut top = wrap(&format!("{} · {}/{} done", v.name, v.done, v.total), w);
-        top.extend(wrap(v.path, w));
+        top.extend(wrap(v.path_link, w));
         top
     } else {
         wrap(
             &format!(
                 "asyncling · {} · {}/{} done · {}",
-                v.name, v.done, v.total, v.path
+                v.name, v.done, v.total, v.path_link
             ),
             w,
         )
@@ -515,6 +546,7 @@ mod tests {
         MainView {
             name: "futures2",
             path: "exercises/01_futures/futures2.rs",
+            path_link: "exercises/01_futures/futures2.rs",
             solution: "solutions/01_futures/futures2.rs",
             done: 3,
             total: 10,
@@ -647,5 +679,27 @@ mod tests {
                 >= 3,
             "{text}"
         );
+    }
+
+    #[test]
+    fn a_linked_path_is_measured_and_wrapped_by_its_visible_text() {
+        let path = "exercises/01_futures/futures2.rs";
+        let link = format!("\x1b]8;;file:///course/{path}\x1b\\{path}\x1b]8;;\x1b\\");
+        assert_eq!(visible_len(&link), path.len());
+        let mut linked = view("", Status::Idle);
+        linked.path_link = &link;
+        let plain = view("", Status::Idle);
+        // As wide as the plain top row (it fits on one row), then narrower (it wraps): the rows
+        // break where the plain ones do, and the link is never cut.
+        let full = format!("asyncling · futures2 · 3/10 done · {path}")
+            .chars()
+            .count();
+        for w in [full, full - 5, 40] {
+            let with_link = top_rows(&linked, w, w < 60);
+            let without = top_rows(&plain, w, w < 60);
+            assert_eq!(with_link.len(), without.len(), "{with_link:?}");
+            assert!(with_link.iter().any(|r| r.contains(&link)), "{with_link:?}");
+        }
+        assert_eq!(top_rows(&linked, full, false)[0].matches('\x1b').count(), 4);
     }
 }

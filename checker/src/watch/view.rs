@@ -296,6 +296,7 @@ impl Watch<'_> {
     fn main_lines(&mut self, prompt: Option<&str>, w: usize, h: usize) -> Vec<String> {
         let ex = self.exercise().clone();
         let path = ex.path().display().to_string();
+        let path_link = crate::term::file_link(&self.course.root.join(ex.path()), &path);
         let solution = ex.solution_path().display().to_string();
         let progress = &self.runner.progress;
         let status = if self.runner.is_running() {
@@ -343,6 +344,7 @@ impl Watch<'_> {
             &MainView {
                 name: &ex.name,
                 path: &path,
+                path_link: &path_link,
                 solution: &solution,
                 done: self.state.progress.done.len(),
                 total: self.course.exercises.len(),
