@@ -173,7 +173,11 @@ fn build_progress(bar: &indicatif::ProgressBar) -> crate::cargo::Progress {
 /// The learner's progress follows the verdicts: passes are done, failures are not.
 fn record_progress(course: &Course, records: &[Record]) -> Result<()> {
     Store::new(&course.root).update(|p| {
-        for r in records {
+        // A cancelled check or a checker error says nothing about the exercise.
+        for r in records
+            .iter()
+            .filter(|r| r.failed_step.is_none_or(Step::is_verdict))
+        {
             p.record(&r.name, r.passed);
         }
         p.advance(course);
