@@ -70,6 +70,9 @@ pub struct Record {
 #[derive(Serialize)]
 pub struct Report {
     pub ok: bool,
+    /// Every exercise of the course was checked (no selection): only then is the course finished.
+    #[serde(skip)]
+    pub whole_course: bool,
     pub total: usize,
     pub failed: usize,
     /// Per chapter, in course order: how many checks, and how many came out as they should.
@@ -108,6 +111,7 @@ impl Report {
         }
         Report {
             ok: failed == 0,
+            whole_course: true,
             total: checks.len(),
             failed,
             chapters,
@@ -323,7 +327,10 @@ fn print_text(course: &Course, report: &Report, solutions: bool) {
         if solutions && course.root.join(wrong::FOLDER).is_dir() {
             println!("{}", corpus_summary(report));
         }
-        if !solutions && let Some(msg) = &course.final_message {
+        if !solutions
+            && report.whole_course
+            && let Some(msg) = &course.final_message
+        {
             println!("\n{}", msg.trim());
         }
     } else {

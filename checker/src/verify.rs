@@ -43,7 +43,8 @@ pub fn run(course: &Course, opts: &Options) -> Result<bool> {
     if !opts.solutions {
         record_progress(course, &records)?;
     }
-    let report = Report::new(course, records);
+    let mut report = Report::new(course, records);
+    report.whole_course = opts.selection.is_everything();
     report::publish(course, &report, opts.format, opts.solutions)?;
     Ok(report.ok)
 }

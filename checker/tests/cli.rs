@@ -926,3 +926,15 @@ fn file_paths_are_hyperlinks_only_where_the_terminal_shows_them() {
         .unwrap();
     assert!(!text(&plain).contains("\x1b]8;"), "{:?}", text(&plain));
 }
+
+#[test]
+fn a_selection_that_passes_does_not_claim_the_course_is_finished() {
+    let c = fixture("basic", "partial");
+    let out = asyncling(&c, &["verify", "pass1"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        !text(&out).contains("Fixture course finished."),
+        "{}",
+        text(&out)
+    );
+}
