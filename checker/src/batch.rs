@@ -23,9 +23,10 @@ use anyhow::{Context, Result, bail};
 use toml::{Table, Value};
 
 use crate::cargo::{self, Artifact, BuildRequest, Diagnostic};
-use crate::check::Target;
 use crate::course::Mode;
+use crate::layout::Layout;
 use crate::process::{self, Ending, Options};
+use crate::target::Target;
 
 /// Fewer exercises than this are built the ordinary way.
 pub const MIN_BATCH: usize = 6;
@@ -82,22 +83,24 @@ const KEYWORDS: &[&str] = &[
     "use", "where", "while", "main", "std", "core", "alloc", "test",
 ];
 
+/// A batched target: its index among the targets, its module name and its file.
+type Member = (usize, String, PathBuf);
+
 /// Builds what can be batched among `targets`; the rest (and whatever failed to build in the
 /// batch) is left for the ordinary build.
 pub fn build(
-    package_manifest: &Path,
+    layout: &Layout,
     targets: &[Target],
     color: bool,
     timeout: Duration,
     cancel: Option<Arc<AtomicBool>>,
     progress: Option<cargo::Progress>,
 ) -> Result<Built> {
-    let pkg_dir = package_manifest.parent().unwrap_or(Path::new("."));
-    let ws_root = workspace_root(pkg_dir);
-    let mut members: Vec<(usize, String, PathBuf)> = targets
+    let ws_root = &layout.workspace_root;
+    let mut members: Vec<Member> = targets
         .iter()
         .enumerate()
-        .filter_map(|(i, t)| module_for(&ws_root, t).map(|(m, f)| (i, m, f)))
+        .filter_map(|(i, t)| module_for(ws_root, t).map(|(m, f)| (i, m, f)))
         .collect();
     let mut built = Built::default();
     // Targets without a bin of their own have no other way to be built.
@@ -105,24 +108,8 @@ pub fn build(
     if members.is_empty() || (members.len() < MIN_BATCH && !must) {
         return Ok(built);
     }
-    let target_dir = target_directory(package_manifest)?;
-    // One batch package per course: two courses may share a target directory, and cargo names
-    // outputs by package name, so the name carries the course too.
-    let package = {
-        use std::hash::{DefaultHasher, Hash, Hasher};
-        let mut h = DefaultHasher::new();
-        package_manifest.hash(&mut h);
-        format!("{PACKAGE}-{:08x}", h.finish() as u32)
-    };
-    let dir = target_dir.join(PACKAGE).join(&package);
-    fs::create_dir_all(&dir).with_context(|| format!("Failed to create {}", dir.display()))?;
-    // Two checkers of one course at once take turns: the files below are shared.
-    let lock = fs::File::create(dir.join(".lock"))
-        .and_then(|f| f.lock().map(|()| f))
-        .with_context(|| format!("Failed to lock {}", dir.display()))?;
-    if let Ok(lock) = fs::read(ws_root.join("Cargo.lock")) {
-        write_if_changed(&dir.join("Cargo.lock"), &String::from_utf8_lossy(&lock))?;
-    }
+    let target_dir = layout.target_dir()?;
+    let (dir, package, _lock) = package_dir(layout, &target_dir)?;
 
     // Build, set aside the modules that do not compile, and build again until all that is left
     // compiles (each round removes at least one module, or stops).
@@ -130,22 +117,9 @@ pub fn build(
         let groups = split(&members, crates());
         write_if_changed(
             &dir.join("Cargo.toml"),
-            &manifest(package_manifest, &ws_root, &package, groups.len())?,
+            &manifest(&layout.package_manifest, ws_root, &package, groups.len())?,
         )?;
-        for (k, group) in groups.iter().enumerate() {
-            let mut src = String::from(
-                "// Written by asyncling: each module is one exercise, compiled together.\n",
-            );
-            for (_, module, file) in group {
-                let _ = writeln!(
-                    src,
-                    "#[path = {:?}]\nmod {module};",
-                    file.display().to_string()
-                );
-            }
-            src.push_str("fn main() {}\n");
-            write_if_changed(&dir.join(format!("batch_{}.rs", k + 1)), &src)?;
-        }
+        write_sources(&dir, &groups)?;
         let bins: Vec<String> = (1..=groups.len())
             .map(|k| format!("asyncling_batch_{k}"))
             .collect();
@@ -162,66 +136,129 @@ pub fn build(
         if matches!(report.ending, Ending::TimedOut | Ending::Cancelled) {
             return Ok(built);
         }
-        let mut broken: HashSet<usize> = HashSet::new();
-        let mut lost = false;
-        for (k, group) in groups.iter().enumerate() {
-            let Some(bin) = report.bins.get(&bins[k]) else {
-                continue;
-            };
-            if bin.executable.is_some() {
-                continue;
-            }
-            let mut erring: Vec<usize> = Vec::new();
-            for (i, _, file) in group {
-                let errors: Vec<Diagnostic> = bin
-                    .diagnostics
-                    .iter()
-                    .filter(|d| d.is_error() && in_file(d, file))
-                    .cloned()
-                    .collect();
-                if !errors.is_empty() {
-                    erring.push(*i);
-                    built.errors.insert(*i, errors);
-                }
-            }
-            if erring.is_empty() {
-                // Errors we cannot place in an exercise: give this group to the ordinary build.
-                broken.extend(group.iter().map(|(i, _, _)| *i));
-                lost = true;
-            } else {
-                broken.extend(erring);
-            }
-        }
+        let (broken, lost) = set_aside_failures(&groups, &bins, &report, &mut built);
         if broken.is_empty() || lost {
-            for (k, group) in groups.iter().enumerate() {
-                let Some(exe) = report.bins.get(&bins[k]).and_then(|b| b.executable.clone()) else {
-                    continue;
-                };
-                let diagnostics = &report.bins[&bins[k]].diagnostics;
-                let tests = list_tests(&exe)?;
-                for (i, module, file) in group {
-                    built.batched.insert(
-                        *i,
-                        Batched {
-                            exe: exe.clone(),
-                            tests: tests.get(module).cloned().unwrap_or_default(),
-                            diagnostics: diagnostics
-                                .iter()
-                                .filter(|d| in_file(d, file) && !is_batch_artifact(d))
-                                .cloned()
-                                .collect(),
-                        },
-                    );
-                }
-            }
+            keep_built(&groups, &bins, &report, &mut built)?;
             return Ok(built);
         }
         members.retain(|(i, _, _)| !broken.contains(i));
         if members.is_empty() || (members.len() < MIN_BATCH && !must) {
-            drop(lock);
             return Ok(built);
         }
     }
+}
+
+/// The batch package's folder under the target directory, its package name, and the lock held
+/// while it is used: two checkers of one course at once take turns, since the files are shared.
+fn package_dir(layout: &Layout, target_dir: &Path) -> Result<(PathBuf, String, fs::File)> {
+    // One batch package per course: two courses may share a target directory, and cargo names
+    // outputs by package name, so the name carries the course too.
+    let package = {
+        use std::hash::{DefaultHasher, Hash, Hasher};
+        let mut h = DefaultHasher::new();
+        layout.package_manifest.hash(&mut h);
+        format!("{PACKAGE}-{:08x}", h.finish() as u32)
+    };
+    let dir = target_dir.join(PACKAGE).join(&package);
+    fs::create_dir_all(&dir).with_context(|| format!("Failed to create {}", dir.display()))?;
+    let lock = fs::File::create(dir.join(".lock"))
+        .and_then(|f| f.lock().map(|()| f))
+        .with_context(|| format!("Failed to lock {}", dir.display()))?;
+    if let Ok(lock) = fs::read(layout.workspace_root.join("Cargo.lock")) {
+        write_if_changed(&dir.join("Cargo.lock"), &String::from_utf8_lossy(&lock))?;
+    }
+    Ok((dir, package, lock))
+}
+
+/// One crate root per group: each exercise is a `#[path]` module.
+fn write_sources(dir: &Path, groups: &[Vec<Member>]) -> Result<()> {
+    for (k, group) in groups.iter().enumerate() {
+        let mut src = String::from(
+            "// Written by asyncling: each module is one exercise, compiled together.\n",
+        );
+        for (_, module, file) in group {
+            let _ = writeln!(
+                src,
+                "#[path = {:?}]\nmod {module};",
+                file.display().to_string()
+            );
+        }
+        src.push_str("fn main() {}\n");
+        write_if_changed(&dir.join(format!("batch_{}.rs", k + 1)), &src)?;
+    }
+    Ok(())
+}
+
+/// The members of groups that failed to build: those with errors in their own file (the errors
+/// are kept in `built`), or the whole group when its errors cannot be placed in an exercise
+/// (then `lost` is true: that group goes to the ordinary build).
+fn set_aside_failures(
+    groups: &[Vec<Member>],
+    bins: &[String],
+    report: &cargo::BuildReport,
+    built: &mut Built,
+) -> (HashSet<usize>, bool) {
+    let mut broken: HashSet<usize> = HashSet::new();
+    let mut lost = false;
+    for (k, group) in groups.iter().enumerate() {
+        let Some(bin) = report.bins.get(&bins[k]) else {
+            continue;
+        };
+        if bin.executable.is_some() {
+            continue;
+        }
+        let mut erring: Vec<usize> = Vec::new();
+        for (i, _, file) in group {
+            let errors: Vec<Diagnostic> = bin
+                .diagnostics
+                .iter()
+                .filter(|d| d.is_error() && in_file(d, file))
+                .cloned()
+                .collect();
+            if !errors.is_empty() {
+                erring.push(*i);
+                built.errors.insert(*i, errors);
+            }
+        }
+        if erring.is_empty() {
+            broken.extend(group.iter().map(|(i, _, _)| *i));
+            lost = true;
+        } else {
+            broken.extend(erring);
+        }
+    }
+    (broken, lost)
+}
+
+/// Records every member of a group that built: its test binary, its tests, its own warnings.
+fn keep_built(
+    groups: &[Vec<Member>],
+    bins: &[String],
+    report: &cargo::BuildReport,
+    built: &mut Built,
+) -> Result<()> {
+    for (k, group) in groups.iter().enumerate() {
+        let Some(exe) = report.bins.get(&bins[k]).and_then(|b| b.executable.clone()) else {
+            continue;
+        };
+        let diagnostics = &report.bins[&bins[k]].diagnostics;
+        let tests = list_tests(&exe)?;
+        for (i, module, file) in group {
+            built.batched.insert(
+                *i,
+                Batched {
+                    exe: exe.clone(),
+                    tests: tests.get(module).cloned().unwrap_or_default(),
+                    diagnostics: diagnostics
+                        .iter()
+                        .filter(|d| in_file(d, file) && !is_batch_artifact(d))
+                        .cloned()
+                        .collect(),
+                },
+            );
+        }
+    }
+    Ok(())
 }
 
 /// One batch crate per core: cargo compiles them side by side.
@@ -287,48 +324,6 @@ fn write_if_changed(path: &Path, text: &str) -> Result<()> {
     fs::write(path, text).with_context(|| format!("Failed to write {}", path.display()))
 }
 
-/// The folder of the workspace the exercise package belongs to (the package's own when it is
-/// not in one).
-pub fn workspace_root(pkg_dir: &Path) -> PathBuf {
-    pkg_dir
-        .ancestors()
-        .find(|d| {
-            fs::read_to_string(d.join("Cargo.toml"))
-                .ok()
-                .and_then(|t| t.parse::<Table>().ok())
-                .is_some_and(|t| t.contains_key("workspace"))
-        })
-        .unwrap_or(pkg_dir)
-        .to_path_buf()
-}
-
-fn target_directory(package_manifest: &Path) -> Result<PathBuf> {
-    let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
-    cmd.args([
-        "metadata",
-        "--format-version",
-        "1",
-        "--no-deps",
-        "--manifest-path",
-    ])
-    .arg(package_manifest);
-    let out = process::run(
-        cmd,
-        &Options {
-            timeout: Some(Duration::from_secs(60)),
-            separate_stdout: true,
-            cancel: None,
-            on_line: None,
-        },
-    )?;
-    let meta: serde_json::Value = serde_json::from_slice(&out.stdout)
-        .with_context(|| format!("Failed to read cargo metadata: {}", out.output.render()))?;
-    meta["target_directory"]
-        .as_str()
-        .map(PathBuf::from)
-        .context("cargo metadata named no target directory")
-}
-
 fn read_table(path: &Path) -> Result<Table> {
     let text =
         fs::read_to_string(path).with_context(|| format!("Failed to read {}", path.display()))?;
@@ -340,7 +335,6 @@ fn read_table(path: &Path) -> Result<Table> {
 /// workspace's profiles, and one bin per batch crate.
 fn manifest(package_manifest: &Path, ws_root: &Path, name: &str, crates: usize) -> Result<String> {
     let pkg = read_table(package_manifest)?;
-    let pkg_dir = package_manifest.parent().unwrap_or(Path::new("."));
     let ws = read_table(&ws_root.join("Cargo.toml")).unwrap_or_default();
     let ws_section = ws.get("workspace").and_then(Value::as_table);
     let inherited = |section: &str, key: &str| {
@@ -350,13 +344,6 @@ fn manifest(package_manifest: &Path, ws_root: &Path, name: &str, crates: usize) 
             .and_then(|t| t.get(key))
             .cloned()
     };
-    let pkg_name = pkg
-        .get("package")
-        .and_then(|p| p.get("name"))
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string();
-
     let mut package = Table::new();
     package.insert("name".into(), name.into());
     package.insert("version".into(), "0.0.0".into());
@@ -369,6 +356,45 @@ fn manifest(package_manifest: &Path, ws_root: &Path, name: &str, crates: usize) 
     };
     package.insert("edition".into(), edition.unwrap_or_else(|| "2021".into()));
 
+    let deps = dependencies(&pkg, package_manifest, ws_root, ws_section)?;
+
+    let mut out = Table::new();
+    out.insert("workspace".into(), Value::Table(Table::new()));
+    out.insert("package".into(), Value::Table(package));
+    let bins: Vec<Value> = (1..=crates)
+        .map(|k| {
+            Value::Table(Table::from_iter([
+                ("name".to_string(), format!("asyncling_batch_{k}").into()),
+                ("path".to_string(), format!("batch_{k}.rs").into()),
+            ]))
+        })
+        .collect();
+    out.insert("bin".into(), Value::Array(bins));
+    out.insert("dependencies".into(), Value::Table(deps));
+    copy_lints_and_profiles(&pkg, &ws, name, &mut out);
+    let text = toml::to_string(&out).context("Failed to write the batch manifest")?;
+    Ok(format!(
+        "# Written by asyncling from {}; rewritten on every batch check.\n{text}",
+        package_manifest.display()
+    ))
+}
+
+/// The exercise package's dependencies and dev-dependencies as the batch package needs them:
+/// inherited workspace entries merged in, relative paths made absolute, none optional.
+fn dependencies(
+    pkg: &Table,
+    package_manifest: &Path,
+    ws_root: &Path,
+    ws_section: Option<&Table>,
+) -> Result<Table> {
+    let pkg_dir = package_manifest.parent().unwrap_or(Path::new("."));
+    let inherited = |section: &str, key: &str| {
+        ws_section
+            .and_then(|w| w.get(section))
+            .and_then(Value::as_table)
+            .and_then(|t| t.get(key))
+            .cloned()
+    };
     let mut deps = Table::new();
     for section in ["dependencies", "dev-dependencies"] {
         let Some(table) = pkg.get(section).and_then(Value::as_table) else {
@@ -414,23 +440,20 @@ fn manifest(package_manifest: &Path, ws_root: &Path, name: &str, crates: usize) 
             deps.insert(name.clone(), Value::Table(spec));
         }
     }
+    Ok(deps)
+}
 
-    let mut out = Table::new();
-    out.insert("workspace".into(), Value::Table(Table::new()));
-    out.insert("package".into(), Value::Table(package));
-    let bins: Vec<Value> = (1..=crates)
-        .map(|k| {
-            Value::Table(Table::from_iter([
-                ("name".to_string(), format!("asyncling_batch_{k}").into()),
-                ("path".to_string(), format!("batch_{k}.rs").into()),
-            ]))
-        })
-        .collect();
-    out.insert("bin".into(), Value::Array(bins));
-    out.insert("dependencies".into(), Value::Table(deps));
+/// The exercise package's lints (or the workspace's, when it inherits them) and the workspace's
+/// profiles, with the exercise package's profile overrides applied to the batch package.
+fn copy_lints_and_profiles(pkg: &Table, ws: &Table, name: &str, out: &mut Table) {
+    let pkg_name = pkg
+        .get("package")
+        .and_then(|p| p.get("name"))
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     match pkg.get("lints") {
         Some(Value::Table(t)) if t.get("workspace").and_then(Value::as_bool) == Some(true) => {
-            if let Some(lints) = ws_section.and_then(|w| w.get("lints")) {
+            if let Some(lints) = ws.get("workspace").and_then(|w| w.get("lints")) {
                 out.insert("lints".into(), lints.clone());
             }
         }
@@ -445,18 +468,13 @@ fn manifest(package_manifest: &Path, ws_root: &Path, name: &str, crates: usize) 
         let mut profiles = profiles.clone();
         for (_, profile) in profiles.iter_mut() {
             if let Some(Value::Table(packages)) = profile.get_mut("package")
-                && let Some(ours) = packages.remove(&pkg_name)
+                && let Some(ours) = packages.remove(pkg_name)
             {
                 packages.insert(name.into(), ours);
             }
         }
         out.insert("profile".into(), Value::Table(profiles));
     }
-    let text = toml::to_string(&out).context("Failed to write the batch manifest")?;
-    Ok(format!(
-        "# Written by asyncling from {}; rewritten on every batch check.\n{text}",
-        package_manifest.display()
-    ))
 }
 
 #[cfg(test)]

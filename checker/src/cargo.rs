@@ -177,29 +177,7 @@ fn build_once(req: &BuildRequest, bins: &[String]) -> Result<BuildReport> {
 }
 
 fn build_with(req: &BuildRequest, bins: &[String], wrapper: Option<&Path>) -> Result<BuildReport> {
-    let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
-    match req.artifact {
-        Artifact::Tests => cmd.args(["test", "--no-run"]),
-        Artifact::Program => cmd.args(["build", "--keep-going"]),
-    };
-    cmd.arg("--manifest-path").arg(req.manifest);
-    cmd.args(["--quiet", "--message-format"]);
-    cmd.arg(if req.color {
-        "json-diagnostic-rendered-ansi"
-    } else {
-        "json"
-    });
-    cmd.args(["--color", if req.color { "always" } else { "never" }]);
-    for bin in bins {
-        cmd.args(["--bin", bin]);
-    }
-    if let Some(w) = wrapper {
-        cmd.env("RUSTC_WORKSPACE_WRAPPER", w);
-    }
-    cmd.env("CARGO_TERM_PROGRESS_WHEN", "never");
-    if let Some(dir) = &req.target_dir {
-        cmd.env("CARGO_TARGET_DIR", dir);
-    }
+    let cmd = command(req, bins, wrapper);
     let finished = process::run(
         cmd,
         &Options {
@@ -228,7 +206,41 @@ fn build_with(req: &BuildRequest, bins: &[String], wrapper: Option<&Path>) -> Re
         cargo_text: finished.output.render(),
         ending: finished.ending,
     };
-    for line in finished.stdout.split(|&b| b == b'\n') {
+    read_messages(&finished.stdout, &mut report);
+    Ok(report)
+}
+
+/// The cargo command for a build request: JSON messages, one `--bin` per bin.
+fn command(req: &BuildRequest, bins: &[String], wrapper: Option<&Path>) -> Command {
+    let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    match req.artifact {
+        Artifact::Tests => cmd.args(["test", "--no-run"]),
+        Artifact::Program => cmd.args(["build", "--keep-going"]),
+    };
+    cmd.arg("--manifest-path").arg(req.manifest);
+    cmd.args(["--quiet", "--message-format"]);
+    cmd.arg(if req.color {
+        "json-diagnostic-rendered-ansi"
+    } else {
+        "json"
+    });
+    cmd.args(["--color", if req.color { "always" } else { "never" }]);
+    for bin in bins {
+        cmd.args(["--bin", bin]);
+    }
+    if let Some(w) = wrapper {
+        cmd.env("RUSTC_WORKSPACE_WRAPPER", w);
+    }
+    cmd.env("CARGO_TERM_PROGRESS_WHEN", "never");
+    if let Some(dir) = &req.target_dir {
+        cmd.env("CARGO_TARGET_DIR", dir);
+    }
+    cmd
+}
+
+/// Sorts cargo's JSON messages: each bin's executable and diagnostics, and the rest.
+fn read_messages(stdout: &[u8], report: &mut BuildReport) {
+    for line in stdout.split(|&b| b == b'\n') {
         if line.is_empty() || line[0] != b'{' {
             continue;
         }
@@ -258,7 +270,6 @@ fn build_with(req: &BuildRequest, bins: &[String], wrapper: Option<&Path>) -> Re
             _ => {}
         }
     }
-    Ok(report)
 }
 
 #[derive(Deserialize)]

@@ -3,7 +3,7 @@
 //! binaries run directly, several at a time.
 
 use std::collections::HashSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -13,12 +13,13 @@ use anyhow::Result;
 
 use crate::batch;
 use crate::cargo::{self, Artifact, BuildReport, BuildRequest, Diagnostic};
-use crate::course::{Exercise, Mode};
+use crate::course::Mode;
 use crate::explain;
 use crate::fold;
 use crate::hang;
+use crate::layout::Layout;
 use crate::process::{self, Ending, Options};
-use crate::wrong;
+use crate::target::Target;
 
 /// Told to the progress hook when a check's tests (or program) start running: the build is over.
 pub const TESTS_STARTED: &str = "\0tests started";
@@ -33,6 +34,11 @@ pub enum Step {
     Test,
     Clippy,
     Run,
+    /// Not a verdict: the check was stopped (a newer save, a key, a signal) before it finished.
+    Cancelled,
+    /// Not a verdict: the checker itself failed (cargo could not be started, a file could not be
+    /// written); the output says why.
+    Checker,
 }
 
 impl Step {
@@ -42,7 +48,15 @@ impl Step {
             Step::Test => "test",
             Step::Clippy => "clippy",
             Step::Run => "run",
+            Step::Cancelled => "cancelled",
+            Step::Checker => "checker",
         }
+    }
+
+    /// Whether failing here says something about the learner's code (a pipeline step), rather
+    /// than about the check (cancelled, or the checker failed).
+    pub fn is_verdict(self) -> bool {
+        !matches!(self, Step::Cancelled | Step::Checker)
     }
 }
 
@@ -71,68 +85,36 @@ impl Outcome {
     pub fn passed(&self) -> bool {
         self.failed.is_none()
     }
-}
 
-/// One thing to check: an exercise's own bin, or its solution's bin.
-#[derive(Clone)]
-pub struct Target<'a> {
-    pub exercise: &'a Exercise,
-    pub bin: String,
-    /// The file this bin compiles, relative to the course root (for annotations).
-    pub file: PathBuf,
-    /// Run clippy with warnings as errors, whatever the exercise says.
-    pub strict: bool,
-    /// How long its tests or program may run.
-    pub timeout: Duration,
-    /// It has no bin in the exercise package and is only ever built as a batch module.
-    pub batch_only: bool,
-}
-
-impl<'a> Target<'a> {
-    pub fn exercise(ex: &'a Exercise) -> Self {
-        Target {
-            exercise: ex,
-            bin: ex.name.clone(),
-            file: ex.path(),
-            strict: ex.strict_clippy,
-            timeout: ex.timeout,
-            batch_only: false,
-        }
+    /// A pass or a failure of the learner's code: neither cancelled nor a checker error.
+    pub fn is_verdict(&self) -> bool {
+        self.failed.is_none_or(Step::is_verdict)
     }
 
-    pub fn solution(ex: &'a Exercise) -> Self {
-        Target {
-            exercise: ex,
-            bin: ex.solution_bin(),
-            file: ex.solution_path(),
-            strict: true,
-            timeout: ex.timeout,
-            batch_only: false,
-        }
+    /// The check was stopped before it finished.
+    pub fn cancelled() -> Outcome {
+        Outcome::not_a_verdict(Step::Cancelled, "The check was stopped before it finished.")
     }
 
-    /// A wrong answer from the corpus: it must fail at the test step, fast.
-    pub fn wrong(ex: &'a Exercise, answer: &wrong::WrongAnswer) -> Self {
-        Target {
-            exercise: ex,
-            bin: wrong::module_name(ex, &answer.mistake),
-            file: answer.file.clone(),
-            strict: false,
-            timeout: wrong::LIMIT,
-            batch_only: true,
-        }
+    /// The checker itself failed; `why` says how.
+    pub fn checker_error(why: &str) -> Outcome {
+        Outcome::not_a_verdict(Step::Checker, &format!("The check itself failed: {why}"))
     }
 
-    fn artifact(&self) -> Artifact {
-        match self.exercise.mode {
-            Mode::Test => Artifact::Tests,
-            Mode::Run | Mode::Build => Artifact::Program,
+    fn not_a_verdict(step: Step, output: &str) -> Outcome {
+        Outcome {
+            failed: Some(step),
+            output: output.to_string(),
+            notes: Vec::new(),
+            annotations: Vec::new(),
+            timed_out: false,
+            crashed: false,
         }
     }
 }
 
 pub struct Checker {
-    pub manifest: PathBuf,
+    pub layout: Arc<Layout>,
     pub color: bool,
     pub cancel: Option<Arc<AtomicBool>>,
     pub progress: Option<cargo::Progress>,
@@ -156,7 +138,7 @@ impl Checker {
         let must_batch = targets.iter().any(|t| t.batch_only);
         let batch = if targets.len() >= batch::MIN_BATCH || must_batch {
             batch::build(
-                &self.manifest,
+                &self.layout,
                 targets,
                 self.color,
                 BUILD_TIMEOUT,
@@ -228,7 +210,7 @@ impl Checker {
                 continue;
             }
             let report = cargo::build(&BuildRequest {
-                manifest: &self.manifest,
+                manifest: &self.layout.package_manifest,
                 bins: &bins,
                 artifact,
                 color: self.color,
@@ -313,21 +295,7 @@ impl Checker {
         let built = report.bins.get(&t.bin);
         let diagnostics: &[Diagnostic] = built.map_or(&[], |b| &b.diagnostics);
         let Some(exe) = built.and_then(|b| b.executable.clone()) else {
-            if report.ending == Ending::Cancelled {
-                return Ok(cancelled());
-            }
-            let mut annotations = annotate(diagnostics.iter().filter(|d| d.is_error()));
-            if annotations.is_empty() {
-                annotations.push(first_line(t, "the exercise does not compile"));
-            }
-            return Ok(Outcome {
-                failed: Some(Step::Build),
-                output: report.failure_text(&t.bin),
-                notes: explain::for_build(diagnostics),
-                annotations,
-                timed_out: report.ending == Ending::TimedOut,
-                crashed: false,
-            });
+            return Ok(build_failure(t, report, diagnostics));
         };
 
         // Not strict: warnings do not fail the check, but the learner sees them.
@@ -341,85 +309,57 @@ impl Checker {
         {
             return Ok(with_warnings(failed, &warnings));
         }
-
-        if t.strict {
-            if !cargo::builds_run_clippy() {
-                return Ok(Outcome {
-                    failed: Some(Step::Clippy),
-                    output: "This check needs clippy, and `clippy-driver` was not found on PATH. \
-                             Install it with `rustup component add clippy`."
-                        .to_string(),
-                    notes: Vec::new(),
-                    annotations: vec![first_line(t, "clippy is not installed")],
-                    timed_out: false,
-                    crashed: false,
-                });
-            }
-            let warnings: Vec<&Diagnostic> = diagnostics
-                .iter()
-                .filter(|d| d.level == "warning")
-                .collect();
-            if !warnings.is_empty() {
-                let output = warnings
-                    .iter()
-                    .map(|d| d.rendered.trim_end())
-                    .collect::<Vec<_>>()
-                    .join("\n\n");
-                return Ok(Outcome {
-                    failed: Some(Step::Clippy),
-                    output: format!(
-                        "{output}\n\nThis exercise is checked strictly: every warning (from rustc or \
-                         clippy) must be fixed."
-                    ),
-                    notes: Vec::new(),
-                    annotations: annotate(warnings.into_iter()),
-                    timed_out: false,
-                    crashed: false,
-                });
-            }
+        if t.strict
+            && let Some(failed) = strict_lints(t, diagnostics)
+        {
+            return Ok(failed);
         }
-
         if ex.mode == Mode::Run {
-            if let Some(progress) = &self.progress {
-                progress(TESTS_STARTED);
-            }
-            let mut cmd = Command::new(&exe);
-            cmd.current_dir(self.workdir());
-            let run = process::run(cmd, &self.run_options(t))?;
-            let output = run.output.render();
-            let outcome = match run.ending {
-                Ending::Exited(0) => passed(output),
-                Ending::Cancelled => cancelled(),
-                Ending::TimedOut => Outcome {
-                    failed: Some(Step::Run),
-                    output,
-                    notes: hang_notes(t, &run, &[]),
-                    annotations: vec![first_line(t, "the program hung and was stopped")],
-                    timed_out: true,
-                    crashed: false,
-                },
-                ending => Outcome {
-                    failed: Some(Step::Run),
-                    notes: match ending {
-                        Ending::Signaled(libc::SIGKILL) => {
-                            vec![hang::killed_note(libc::SIGKILL, run.usage)]
-                        }
-                        _ => vec![format!(
-                            "The program ended with {}; it must exit with status 0.",
-                            describe(ending)
-                        )],
-                    },
-                    annotations: vec![panic_annotation(t, &output).unwrap_or_else(|| {
-                        first_line(t, &format!("the program ended with {}", describe(ending)))
-                    })],
-                    output,
-                    timed_out: false,
-                    crashed: matches!(ending, Ending::Signaled(_)),
-                },
-            };
+            let outcome = self.run_program(t, &exe)?;
             return Ok(with_warnings(outcome, &warnings));
         }
         Ok(with_warnings(passed(String::new()), &warnings))
+    }
+
+    /// The run step: the program must exit with status 0 within the deadline.
+    fn run_program(&self, t: &Target, exe: &Path) -> Result<Outcome> {
+        if let Some(progress) = &self.progress {
+            progress(TESTS_STARTED);
+        }
+        let mut cmd = Command::new(exe);
+        cmd.current_dir(self.workdir());
+        let run = process::run(cmd, &self.run_options(t))?;
+        let output = run.output.render();
+        Ok(match run.ending {
+            Ending::Exited(0) => passed(output),
+            Ending::Cancelled => Outcome::cancelled(),
+            Ending::TimedOut => Outcome {
+                failed: Some(Step::Run),
+                output,
+                notes: hang_notes(t, &run, &[]),
+                annotations: vec![first_line(t, "the program hung and was stopped")],
+                timed_out: true,
+                crashed: false,
+            },
+            ending => Outcome {
+                failed: Some(Step::Run),
+                notes: match ending {
+                    Ending::Signaled(libc::SIGKILL) => {
+                        vec![hang::killed_note(libc::SIGKILL, run.usage)]
+                    }
+                    _ => vec![format!(
+                        "The program ended with {}; it must exit with status 0.",
+                        describe(ending)
+                    )],
+                },
+                annotations: vec![panic_annotation(t, &output).unwrap_or_else(|| {
+                    first_line(t, &format!("the program ended with {}", describe(ending)))
+                })],
+                output,
+                timed_out: false,
+                crashed: matches!(ending, Ending::Signaled(_)),
+            },
+        })
     }
 
     /// Runs the test harness `exe` (only the tests `filter` names exactly, when given). `None`
@@ -447,7 +387,7 @@ impl Checker {
         let run = process::run(cmd, &self.run_options(t))?;
         Ok(match run.ending {
             Ending::Exited(0) => None,
-            Ending::Cancelled => Some(cancelled()),
+            Ending::Cancelled => Some(Outcome::cancelled()),
             Ending::TimedOut => {
                 let output = run.output.render();
                 let mut unfinished = unfinished_tests(exe, &output, listed);
@@ -509,15 +449,13 @@ impl Checker {
         if !batched {
             return output;
         }
-        let pkg_dir = self.manifest.parent().unwrap_or(Path::new("."));
-        fold::unbatch(&output, &t.bin, &batch::workspace_root(pkg_dir))
+        fold::unbatch(&output, &t.bin, &self.layout.workspace_root)
     }
 
     /// The learner's own warnings, rendered as the compiler prints them (paths relative to the
     /// workspace root, as in the exercise's own build).
     fn warnings_text(&self, diagnostics: &[Diagnostic]) -> String {
-        let pkg_dir = self.manifest.parent().unwrap_or(Path::new("."));
-        let root = format!("{}/", batch::workspace_root(pkg_dir).display());
+        let root = format!("{}/", self.layout.workspace_root.display());
         diagnostics
             .iter()
             .filter(|d| d.level == "warning")
@@ -528,7 +466,7 @@ impl Checker {
 
     /// Tests and programs run where `cargo test` would run them: the package's folder.
     fn workdir(&self) -> &Path {
-        self.manifest.parent().unwrap_or(Path::new("."))
+        self.layout.package_dir()
     }
 
     fn run_options(&self, t: &Target) -> Options {
@@ -615,15 +553,63 @@ fn unbatched(t: &Target, errors: &[Diagnostic]) -> Outcome {
     }
 }
 
-fn cancelled() -> Outcome {
+/// The build step failed (or was stopped): the errors, explained.
+fn build_failure(t: &Target, report: &BuildReport, diagnostics: &[Diagnostic]) -> Outcome {
+    if report.ending == Ending::Cancelled {
+        return Outcome::cancelled();
+    }
+    let mut annotations = annotate(diagnostics.iter().filter(|d| d.is_error()));
+    if annotations.is_empty() {
+        annotations.push(first_line(t, "the exercise does not compile"));
+    }
     Outcome {
         failed: Some(Step::Build),
-        output: "The check was stopped before it finished.".to_string(),
-        notes: Vec::new(),
-        annotations: Vec::new(),
-        timed_out: false,
+        output: report.failure_text(&t.bin),
+        notes: explain::for_build(diagnostics),
+        annotations,
+        timed_out: report.ending == Ending::TimedOut,
         crashed: false,
     }
+}
+
+/// The clippy step of a strict target: clippy must be there, and no warning (rustc's or
+/// clippy's) may be left.
+fn strict_lints(t: &Target, diagnostics: &[Diagnostic]) -> Option<Outcome> {
+    if !cargo::builds_run_clippy() {
+        return Some(Outcome {
+            failed: Some(Step::Clippy),
+            output: "This check needs clippy, and `clippy-driver` was not found on PATH. \
+                     Install it with `rustup component add clippy`."
+                .to_string(),
+            notes: Vec::new(),
+            annotations: vec![first_line(t, "clippy is not installed")],
+            timed_out: false,
+            crashed: false,
+        });
+    }
+    let warnings: Vec<&Diagnostic> = diagnostics
+        .iter()
+        .filter(|d| d.level == "warning")
+        .collect();
+    if warnings.is_empty() {
+        return None;
+    }
+    let output = warnings
+        .iter()
+        .map(|d| d.rendered.trim_end())
+        .collect::<Vec<_>>()
+        .join("\n\n");
+    Some(Outcome {
+        failed: Some(Step::Clippy),
+        output: format!(
+            "{output}\n\nThis exercise is checked strictly: every warning (from rustc or \
+             clippy) must be fixed."
+        ),
+        notes: Vec::new(),
+        annotations: annotate(warnings.into_iter()),
+        timed_out: false,
+        crashed: false,
+    })
 }
 
 fn first_line(t: &Target, message: &str) -> Annotation {

@@ -7,11 +7,14 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 use toml::Spanned;
+
+use crate::layout::Layout;
 
 pub const INFO_FILE: &str = "info.toml";
 /// Long enough for a cold test binary on a slow machine, short enough that a hang is noticed.
@@ -101,6 +104,8 @@ impl Exercise {
 #[derive(Debug)]
 pub struct Course {
     pub root: PathBuf,
+    /// Where the course's parts are (manifest, workspace, target and state folders).
+    pub layout: Arc<Layout>,
     pub welcome_message: Option<String>,
     pub final_message: Option<String>,
     /// Whether `verify --solutions` requires each solution's `#[cfg(test)]` section to equal its
@@ -178,15 +183,9 @@ impl Course {
         }
     }
 
-    /// The manifest of the package that holds the exercise bins: `exercises/Cargo.toml` when it
-    /// exists (this course's layout), otherwise the root `Cargo.toml` (the rustlings layout).
+    /// The manifest of the package that holds the exercise bins (see `Layout`).
     pub fn package_manifest(&self) -> PathBuf {
-        let nested = self.root.join("exercises").join("Cargo.toml");
-        if nested.is_file() {
-            nested
-        } else {
-            self.root.join("Cargo.toml")
-        }
+        self.layout.package_manifest.clone()
     }
 }
 
@@ -241,6 +240,7 @@ fn parse(text: &str, root: &Path) -> std::result::Result<(Course, Problems), Pro
     }
     let course = Course {
         root: root.to_path_buf(),
+        layout: Arc::new(Layout::of(root)),
         welcome_message: raw.welcome_message,
         final_message: raw.final_message,
         identical_solution_tests: raw
@@ -279,7 +279,41 @@ fn exercise(
         }
         dir
     });
-    let hints = match (raw.hint, raw.hints) {
+    let hints = hints(&name, line, text, raw.hint, raw.hints, problems);
+    let timeout = timeout(&name, text, raw.timeout_secs, problems);
+    let mode = mode(&name, text, raw.mode, raw.test, problems);
+    let ex = Exercise {
+        name,
+        dir,
+        mode,
+        strict_clippy: raw.strict_clippy,
+        hints,
+        skip_check_unsolved: raw.skip_check_unsolved,
+        timeout: Duration::from_secs(timeout),
+    };
+    if problems.len() == before && !root.join(ex.path()).is_file() {
+        problems.push((
+            line,
+            format!(
+                "the exercise file of `{}` is missing: {}",
+                ex.name,
+                ex.path().display()
+            ),
+        ));
+    }
+    (problems.len() == before).then_some(ex)
+}
+
+/// The exercise's hints, from `hint` (rustlings) or `hints`; exactly one must be given.
+fn hints(
+    name: &str,
+    line: usize,
+    text: &str,
+    hint: Option<Spanned<String>>,
+    hints: Option<Spanned<Vec<String>>>,
+    problems: &mut Problems,
+) -> Vec<String> {
+    match (hint, hints) {
         (Some(h), Some(_)) => {
             problems.push((
                 line_of(text, &h.span()),
@@ -313,8 +347,17 @@ fn exercise(
             ));
             Vec::new()
         }
-    };
-    let timeout = match raw.timeout_secs {
+    }
+}
+
+/// The check's deadline in seconds (the default when not given).
+fn timeout(
+    name: &str,
+    text: &str,
+    timeout_secs: Option<Spanned<u64>>,
+    problems: &mut Problems,
+) -> u64 {
+    match timeout_secs {
         Some(t) => {
             let secs = *t.get_ref();
             if !(1..=MAX_TIMEOUT_SECS).contains(&secs) {
@@ -326,8 +369,18 @@ fn exercise(
             secs
         }
         None => DEFAULT_TIMEOUT_SECS,
-    };
-    let mode = match (raw.mode, raw.test) {
+    }
+}
+
+/// The mode: `mode` when given (it must agree with `test = true`), else from `test`.
+fn mode(
+    name: &str,
+    text: &str,
+    mode: Option<Spanned<Mode>>,
+    test: Option<bool>,
+    problems: &mut Problems,
+) -> Mode {
+    match (mode, test) {
         (Some(m), test) => {
             let mode = *m.get_ref();
             if test == Some(true) && mode != Mode::Test {
@@ -340,27 +393,7 @@ fn exercise(
         }
         (None, Some(false)) => Mode::Run,
         (None, _) => Mode::Test,
-    };
-    let ex = Exercise {
-        name,
-        dir,
-        mode,
-        strict_clippy: raw.strict_clippy,
-        hints,
-        skip_check_unsolved: raw.skip_check_unsolved,
-        timeout: Duration::from_secs(timeout),
-    };
-    if problems.len() == before && !root.join(ex.path()).is_file() {
-        problems.push((
-            line,
-            format!(
-                "the exercise file of `{}` is missing: {}",
-                ex.name,
-                ex.path().display()
-            ),
-        ));
     }
-    (problems.len() == before).then_some(ex)
 }
 
 /// Why `dir` cannot be a chapter folder, if it cannot.

@@ -9,6 +9,7 @@ mod dev;
 mod explain;
 mod fold;
 mod hang;
+mod layout;
 mod output_cap;
 mod pass_cache;
 mod process;
@@ -19,6 +20,7 @@ mod select;
 mod shipped;
 mod signals;
 mod state;
+mod target;
 mod term;
 mod verify;
 mod watch;
@@ -31,9 +33,10 @@ use anyhow::{Context, Result};
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use colored::Colorize;
 
-use crate::check::{Checker, Target};
+use crate::check::Checker;
 use crate::course::Course;
 use crate::state::Store;
+use crate::target::Target;
 
 /// Learn async Rust from the inside: exercises that fail until you make them pass.
 ///
@@ -114,7 +117,7 @@ enum Cmd {
         solutions: bool,
         /// Output format.
         #[arg(long, value_enum, default_value = "text")]
-        format: verify::Format,
+        format: report::Format,
         /// Check everything again, even exercises unchanged since they last passed.
         #[arg(long)]
         no_cache: bool,
@@ -133,7 +136,7 @@ fn main() -> ExitCode {
     let json = matches!(
         cli.command,
         Some(Cmd::Verify {
-            format: verify::Format::Json,
+            format: report::Format::Json,
             ..
         })
     );
@@ -300,7 +303,7 @@ fn run(course: &Course, name: Option<&str>, color: bool, full: bool) -> Result<b
     let path = term::file_link(&course.root.join(ex.path()), &path);
     println!("Checking {} ({path})...", ex.name.bold());
     let checker = Checker {
-        manifest: course.package_manifest(),
+        layout: course.layout.clone(),
         color,
         cancel: None,
         progress: None,
@@ -309,22 +312,14 @@ fn run(course: &Course, name: Option<&str>, color: bool, full: bool) -> Result<b
         .check_all(&[Target::exercise(ex)], &|_, _| {})?
         .pop()
         .context("The check produced no result")?;
-    term::print_outcome(&course.root, ex, &outcome, full);
+    report::print_outcome(&course.root, ex, &outcome, full);
     let passed = outcome.passed();
+    if !outcome.is_verdict() {
+        return Ok(false);
+    }
     let p = store.update(|p| {
-        if passed {
-            let was_current = p.current_index(course) == i;
-            p.done.insert(ex.name.clone());
-            // Passing the current exercise moves the course on to the next one not done.
-            if was_current {
-                let next = (i + 1..course.exercises.len())
-                    .chain(0..i)
-                    .find(|&j| !p.done.contains(&course.exercises[j].name));
-                p.current = next.map(|j| course.exercises[j].name.clone());
-            }
-        } else {
-            p.done.remove(&ex.name);
-        }
+        p.record(&ex.name, passed);
+        p.advance(course);
     })?;
     if passed {
         match p.first_pending(course) {
@@ -354,10 +349,14 @@ fn hint(course: &Course, name: Option<&str>, all: bool) -> Result<bool> {
     let ex = &course.exercises[i];
     let total = ex.hints.len();
     let p = store.update(|p| {
-        let shown = p.hints_shown.entry(ex.name.clone()).or_insert(0);
-        *shown = if all { total } else { (*shown + 1).min(total) };
+        let level = if all {
+            total
+        } else {
+            p.next_hint(&ex.name, total)
+        };
+        p.hints_seen(&ex.name, level);
     })?;
-    let shown = p.hints_shown.get(&ex.name).copied().unwrap_or(1).max(1);
+    let shown = p.hints_shown(&ex.name).max(1);
     for (level, text) in ex.hints.iter().enumerate().take(shown) {
         let head = format!("Hint {} of {total} for {}:", level + 1, ex.name);
         let head = if level + 1 == shown {
@@ -427,7 +426,7 @@ fn list(course: &Course, only_done: bool, only_pending: bool) -> Result<bool> {
 fn reset(course: &Course, name: &str) -> Result<bool> {
     let ex = &course.exercises[course.find(name)?];
     let store = Store::new(&course.root);
-    let reset = shipped::reset(course, ex)?;
+    let reset = shipped::reset_and_forget(course, &store, ex)?;
     let how = reset.source.describe();
     match reset.backup {
         Some(backup) => println!(
@@ -440,9 +439,5 @@ fn reset(course: &Course, name: &str) -> Result<bool> {
             ex.path().display()
         ),
     }
-    store.update(|p| {
-        p.done.remove(&ex.name);
-        p.hints_shown.remove(&ex.name);
-    })?;
     Ok(true)
 }

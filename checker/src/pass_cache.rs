@@ -14,10 +14,10 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 
-use crate::check::{Outcome, Target};
+use crate::check::Outcome;
 use crate::course::Course;
 use crate::process::{self, Options};
-use crate::state::STATE_DIR;
+use crate::target::Target;
 
 const CACHE_FILE: &str = "results.json";
 
@@ -39,7 +39,7 @@ pub struct PassCache {
 impl PassCache {
     /// `color`: whether the outputs are drawn with colour (a remembered output is shown as is).
     pub fn open(course: &Course, color: bool) -> Result<PassCache> {
-        let path = course.root.join(STATE_DIR).join(CACHE_FILE);
+        let path = course.layout.state_dir.join(CACHE_FILE);
         // An unreadable cache is only a slower verify, never an error.
         let entries = fs::read(&path)
             .ok()

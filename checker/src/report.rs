@@ -5,16 +5,17 @@
 use std::fmt::Write as _;
 use std::fs::OpenOptions;
 use std::io::Write as _;
+use std::path::Path;
 
 use anyhow::{Context, Result};
+use colored::Colorize;
 use quick_xml::Writer;
 use quick_xml::events::{BytesCData, BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 use serde::Serialize;
 
 use crate::check::{Annotation, Outcome, Step};
-use crate::course::Course;
+use crate::course::{Course, Exercise};
 use crate::term;
-use crate::verify::Format;
 use crate::wrong;
 
 /// What one check was for, and so what counts as success.
@@ -299,7 +300,7 @@ fn print_text(course: &Course, report: &Report, solutions: bool) {
         ) {
             // The learner's exercise: exactly as `run` shows it.
             (Some(outcome), Some(ex)) if first.kind == Kind::Exercise => {
-                term::print_outcome(&course.root, ex, outcome, false)
+                print_outcome(&course.root, ex, outcome, false)
             }
             _ => {
                 println!("{}", format!("{} ({}):", first.name, first.file).bold());
@@ -391,4 +392,76 @@ fn gha_escape(s: &str) -> String {
     s.replace('%', "%25")
         .replace('\r', "%0D")
         .replace('\n', "%0A")
+}
+
+/// How `verify` writes its report.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+    /// JUnit XML: one test case per check, for CI systems' test reports.
+    Junit,
+}
+
+/// The full report of one check: the failing step's output, explanations, what to do next.
+/// Backtrace frames from std, tokio and the reference runtime are folded unless `full`.
+pub fn print_outcome(root: &Path, ex: &Exercise, outcome: &Outcome, full: bool) {
+    let path = term::file_link(&root.join(ex.path()), &ex.path().display().to_string());
+    let folded;
+    let output = if full {
+        outcome.output.as_str()
+    } else {
+        folded = crate::fold::backtraces(&outcome.output);
+        folded.as_str()
+    };
+    match outcome.failed {
+        None => {
+            if !output.trim().is_empty() {
+                println!("{}", output.trim_end());
+                println!();
+            }
+            for note in &outcome.notes {
+                println!("{} {note}", "note:".cyan().bold());
+                println!();
+            }
+            println!("{} {} passes.", "✓".green().bold(), ex.name.bold());
+            println!(
+                "  Compare with the reference solution: {}",
+                term::file_link(
+                    &root.join(ex.solution_path()),
+                    &ex.solution_path()
+                        .display()
+                        .to_string()
+                        .underline()
+                        .to_string()
+                )
+            );
+        }
+        Some(step) if !step.is_verdict() => {
+            println!("{}", output.trim_end());
+            println!("{} {} was not checked.", "✗".red().bold(), ex.name.bold());
+        }
+        Some(step) => {
+            if !output.trim().is_empty() {
+                println!("{}", output.trim_end());
+                println!();
+            }
+            for note in &outcome.notes {
+                println!("{} {note}", "note:".cyan().bold());
+                println!();
+            }
+            println!(
+                "{} {} failed at the {} step. Edit {} and check again.",
+                "✗".red().bold(),
+                ex.name.bold(),
+                step.label().bold(),
+                path.underline()
+            );
+            println!(
+                "  Stuck? `{} hint {}` shows the next hint.",
+                term::cmd(),
+                ex.name
+            );
+        }
+    }
 }

@@ -26,11 +26,16 @@ pub enum Status {
     },
     /// File watching is off: the learner presses `r` to check.
     Idle,
+    /// The checker itself failed (the output says why): no verdict on the learner's code.
+    CheckerFailed,
 }
 
 pub struct MainView<'a> {
     pub name: &'a str,
     pub path: &'a str,
+    /// The path as the top row shows it: a link to the file where the terminal shows links
+    /// (`term::file_link`), else the same as `path`.
+    pub path_link: &'a str,
     pub solution: &'a str,
     pub done: usize,
     pub total: usize,
@@ -72,17 +77,49 @@ pub struct ListView<'a> {
     pub prompt: Option<&'a str>,
 }
 
-/// Characters a line takes on screen, not counting colour escape sequences.
-fn visible_len(line: &str) -> usize {
-    let mut n = 0;
-    let mut in_escape = false;
-    for c in line.chars() {
-        match (in_escape, c) {
-            (false, '\x1b') => in_escape = true,
-            (true, c) if c.is_ascii_alphabetic() => in_escape = false,
-            (true, _) => {}
-            (false, _) => n += 1,
+/// Where a character of a line is: on screen, or inside an escape sequence (colours are CSI
+/// sequences, `ESC [ ... m`; file links are OSC 8 sequences, `ESC ] 8 ;; URL ESC \`, whose URL
+/// must not be counted or cut).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Escape {
+    None,
+    /// Just after ESC.
+    Start,
+    /// Inside `ESC [`, until a final byte.
+    Csi,
+    /// Inside `ESC ]`, until BEL or `ESC \`.
+    Osc,
+    /// ESC inside an OSC: the string terminator's first half.
+    OscEnd,
+}
+
+impl Escape {
+    /// The state after `c`, and whether `c` shows on screen.
+    fn step(self, c: char) -> (Escape, bool) {
+        match (self, c) {
+            (Escape::None, '\x1b') => (Escape::Start, false),
+            (Escape::None, _) => (Escape::None, true),
+            (Escape::Start, '[') => (Escape::Csi, false),
+            (Escape::Start, ']') => (Escape::Osc, false),
+            (Escape::Start, _) => (Escape::None, false),
+            (Escape::Csi, '@'..='~') => (Escape::None, false),
+            (Escape::Csi, _) => (Escape::Csi, false),
+            (Escape::Osc, '\x07') => (Escape::None, false),
+            (Escape::Osc, '\x1b') => (Escape::OscEnd, false),
+            (Escape::Osc, _) => (Escape::Osc, false),
+            (Escape::OscEnd, _) => (Escape::None, false),
         }
+    }
+}
+
+/// Characters a line takes on screen, not counting escape sequences (colours, links).
+fn visible_len(line: &str) -> usize {
+    let mut state = Escape::None;
+    let mut n = 0;
+    for c in line.chars() {
+        let (next, shown) = state.step(c);
+        state = next;
+        n += usize::from(shown);
     }
     n
 }
@@ -90,7 +127,7 @@ fn visible_len(line: &str) -> usize {
 /// Splits text into screen rows of at most `width` characters: at its newlines (raw mode moves
 /// down without going back to the first column, so every row is drawn on its own), then where the
 /// terminal would wrap. Tabs become spaces and carriage returns go, so nothing moves the cursor
-/// behind the layout's back. Colour escape sequences are kept and not counted.
+/// behind the layout's back. Escape sequences (colours, links) are kept whole and not counted.
 pub fn rows(text: &str, width: usize) -> Vec<String> {
     let w = width.max(1);
     let mut out = Vec::new();
@@ -102,15 +139,11 @@ pub fn rows(text: &str, width: usize) -> Vec<String> {
         }
         let mut row = String::new();
         let mut n = 0;
-        let mut in_escape = false;
+        let mut state = Escape::None;
         for c in line.chars() {
-            if in_escape {
-                row.push(c);
-                in_escape = !c.is_ascii_alphabetic();
-                continue;
-            }
-            if c == '\x1b' {
-                in_escape = true;
+            let (next, shown) = state.step(c);
+            state = next;
+            if !shown {
                 row.push(c);
                 continue;
             }
@@ -261,111 +294,9 @@ pub fn main_lines(v: &MainView, width: usize, height: usize) -> MainLayout {
     let h = height.max(1);
     // Narrow terminals get the short forms: every row counts.
     let narrow = w < 60;
-    let mut top = if narrow {
-        let mut top = wrap(&format!("{} · {}/{} done", v.name, v.done, v.total), w);
-        top.extend(wrap(v.path, w));
-        top
-    } else {
-        wrap(
-            &format!(
-                "asyncling · {} · {}/{} done · {}",
-                v.name, v.done, v.total, v.path
-            ),
-            w,
-        )
-    };
-    let status = match &v.status {
-        Status::Building {
-            elapsed_secs,
-            dependencies,
-            last,
-        } => {
-            let deps = if *dependencies > 0 {
-                format!(" First the dependencies: {dependencies} compiled, last {last}.")
-            } else {
-                String::new()
-            };
-            format!("Building {}… {elapsed_secs} s.{deps}", v.name)
-        }
-        Status::Testing {
-            elapsed_secs,
-            deadline_secs,
-        } => format!(
-            "Running the tests of {}… {elapsed_secs} s (stopped at {deadline_secs} s).",
-            v.name
-        ),
-        Status::Passed if narrow => format!(
-            "{} {} is done! Compare with {}. n: next.",
-            "✓".green().bold(),
-            v.name.bold(),
-            v.solution
-        ),
-        Status::Passed => format!(
-            "{} {} is done! Compare with {}. Press n for the next exercise.",
-            "✓".green().bold(),
-            v.name.bold(),
-            v.solution
-        ),
-        Status::Failed { step } if narrow => format!(
-            "{} {} failed at the {step} step.",
-            "✗".red().bold(),
-            v.name.bold(),
-        ),
-        Status::Failed { step } => format!(
-            "{} {} failed at the {step} step. Edit {} and save to check again.",
-            "✗".red().bold(),
-            v.name.bold(),
-            v.path
-        ),
-        Status::Idle => format!("Save {} and press r to check it.", v.path),
-    };
-    top.extend(wrap(&status, w));
-
-    let mut bottom: Vec<String> = match v.prompt {
-        Some(p) => wrap(p, w),
-        None => {
-            let passed = matches!(v.status, Status::Passed);
-            let tiers = if passed {
-                [KEYS_PASSED, KEYS_MEDIUM_PASSED, KEYS_SHORT_PASSED]
-            } else {
-                [KEYS_FAILED, KEYS_MEDIUM_FAILED, KEYS_SHORT_FAILED]
-            };
-            let keys = tiers
-                .into_iter()
-                .find(|k| k.chars().count() <= w)
-                .unwrap_or(tiers[2]);
-            wrap(keys, w)
-        }
-    };
-
-    // The scrollable part: messages, notes, hints (remembering where each hint starts), output.
-    let mut body: Vec<String> = Vec::new();
-    for m in v.messages {
-        body.extend(wrap(m, w));
-    }
-    if !v.messages.is_empty() {
-        body.push(String::new());
-    }
-    for note in v.notes {
-        body.extend(wrap(&format!("{} {note}", "note:".cyan().bold()), w));
-        body.push(String::new());
-    }
-    let mut hint_rows: Vec<(usize, usize)> = Vec::new();
-    for (level, total, text) in v.hints {
-        hint_rows.push((*level, body.len()));
-        body.push(format!(
-            "{}",
-            format!("Hint {level} of {total}:").yellow().bold()
-        ));
-        body.extend(wrap(text.trim(), w));
-        body.push(String::new());
-    }
-    if !v.output.trim().is_empty() {
-        body.extend(rows(v.output.trim_start_matches('\n').trim_end(), w));
-    }
-    while body.last().is_some_and(|l| l.is_empty()) {
-        body.pop();
-    }
+    let top = top_rows(v, w, narrow);
+    let mut bottom = key_rows(v, w);
+    let (body, hint_rows) = body_rows(v, w);
 
     // The bar, when there is room to spare.
     let spare = h.saturating_sub(top.len() + bottom.len() + body.len());
@@ -439,6 +370,127 @@ pub fn main_lines(v: &MainView, width: usize, height: usize) -> MainLayout {
     }
 }
 
+/// The rows above the scrollable part: the exercise, the progress, the file, and the status.
+fn top_rows(v: &MainView, w: usize, narrow: bool) -> Vec<String> {
+    let mut top = if narrow {
+        let mut top = wrap(&format!("{} · {}/{} done", v.name, v.done, v.total), w);
+        top.extend(wrap(v.path_link, w));
+        top
+    } else {
+        wrap(
+            &format!(
+                "asyncling · {} · {}/{} done · {}",
+                v.name, v.done, v.total, v.path_link
+            ),
+            w,
+        )
+    };
+    let status = match &v.status {
+        Status::Building {
+            elapsed_secs,
+            dependencies,
+            last,
+        } => {
+            let deps = if *dependencies > 0 {
+                format!(" First the dependencies: {dependencies} compiled, last {last}.")
+            } else {
+                String::new()
+            };
+            format!("Building {}… {elapsed_secs} s.{deps}", v.name)
+        }
+        Status::Testing {
+            elapsed_secs,
+            deadline_secs,
+        } => format!(
+            "Running the tests of {}… {elapsed_secs} s (stopped at {deadline_secs} s).",
+            v.name
+        ),
+        Status::Passed if narrow => format!(
+            "{} {} is done! Compare with {}. n: next.",
+            "✓".green().bold(),
+            v.name.bold(),
+            v.solution
+        ),
+        Status::Passed => format!(
+            "{} {} is done! Compare with {}. Press n for the next exercise.",
+            "✓".green().bold(),
+            v.name.bold(),
+            v.solution
+        ),
+        Status::Failed { step } if narrow => format!(
+            "{} {} failed at the {step} step.",
+            "✗".red().bold(),
+            v.name.bold(),
+        ),
+        Status::Failed { step } => format!(
+            "{} {} failed at the {step} step. Edit {} and save to check again.",
+            "✗".red().bold(),
+            v.name.bold(),
+            v.path
+        ),
+        Status::Idle => format!("Save {} and press r to check it.", v.path),
+        Status::CheckerFailed => format!(
+            "{} {} could not be checked. Save it or press r to try again.",
+            "✗".red().bold(),
+            v.name.bold(),
+        ),
+    };
+    top.extend(wrap(&status, w));
+    top
+}
+
+/// The rows below it: the question waiting for an answer, or the keys that fit.
+fn key_rows(v: &MainView, w: usize) -> Vec<String> {
+    match v.prompt {
+        Some(p) => wrap(p, w),
+        None => {
+            let passed = matches!(v.status, Status::Passed);
+            let tiers = if passed {
+                [KEYS_PASSED, KEYS_MEDIUM_PASSED, KEYS_SHORT_PASSED]
+            } else {
+                [KEYS_FAILED, KEYS_MEDIUM_FAILED, KEYS_SHORT_FAILED]
+            };
+            let keys = tiers
+                .into_iter()
+                .find(|k| k.chars().count() <= w)
+                .unwrap_or(tiers[2]);
+            wrap(keys, w)
+        }
+    }
+}
+
+/// The scrollable part: messages, notes, hints (with the row where each hint starts), output.
+fn body_rows(v: &MainView, w: usize) -> (Vec<String>, Vec<(usize, usize)>) {
+    let mut body: Vec<String> = Vec::new();
+    for m in v.messages {
+        body.extend(wrap(m, w));
+    }
+    if !v.messages.is_empty() {
+        body.push(String::new());
+    }
+    for note in v.notes {
+        body.extend(wrap(&format!("{} {note}", "note:".cyan().bold()), w));
+        body.push(String::new());
+    }
+    let mut hint_rows: Vec<(usize, usize)> = Vec::new();
+    for (level, total, text) in v.hints {
+        hint_rows.push((*level, body.len()));
+        body.push(format!(
+            "{}",
+            format!("Hint {level} of {total}:").yellow().bold()
+        ));
+        body.extend(wrap(text.trim(), w));
+        body.push(String::new());
+    }
+    if !v.output.trim().is_empty() {
+        body.extend(rows(v.output.trim_start_matches('\n').trim_end(), w));
+    }
+    while body.last().is_some_and(|l| l.is_empty()) {
+        body.pop();
+    }
+    (body, hint_rows)
+}
+
 pub fn list_lines(v: &ListView, width: usize, height: usize) -> Vec<String> {
     let w = width.max(1);
     let keys = if w >= 90 {
@@ -494,6 +546,7 @@ mod tests {
         MainView {
             name: "futures2",
             path: "exercises/01_futures/futures2.rs",
+            path_link: "exercises/01_futures/futures2.rs",
             solution: "solutions/01_futures/futures2.rs",
             done: 3,
             total: 10,
@@ -626,5 +679,27 @@ mod tests {
                 >= 3,
             "{text}"
         );
+    }
+
+    #[test]
+    fn a_linked_path_is_measured_and_wrapped_by_its_visible_text() {
+        let path = "exercises/01_futures/futures2.rs";
+        let link = format!("\x1b]8;;file:///course/{path}\x1b\\{path}\x1b]8;;\x1b\\");
+        assert_eq!(visible_len(&link), path.len());
+        let mut linked = view("", Status::Idle);
+        linked.path_link = &link;
+        let plain = view("", Status::Idle);
+        // As wide as the plain top row (it fits on one row), then narrower (it wraps): the rows
+        // break where the plain ones do, and the link is never cut.
+        let full = format!("asyncling · futures2 · 3/10 done · {path}")
+            .chars()
+            .count();
+        for w in [full, full - 5, 40] {
+            let with_link = top_rows(&linked, w, w < 60);
+            let without = top_rows(&plain, w, w < 60);
+            assert_eq!(with_link.len(), without.len(), "{with_link:?}");
+            assert!(with_link.iter().any(|r| r.contains(&link)), "{with_link:?}");
+        }
+        assert_eq!(top_rows(&linked, full, false)[0].matches('\x1b').count(), 4);
     }
 }

@@ -15,7 +15,6 @@ use anyhow::{Context, Result, bail};
 
 use crate::course::{Course, Exercise};
 use crate::process::{self, Options};
-use crate::state::STATE_DIR;
 
 /// Where the restored version came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,7 +44,7 @@ pub struct Reset {
 }
 
 fn shipped_copy(course: &Course, ex: &Exercise) -> PathBuf {
-    course.root.join(STATE_DIR).join("shipped").join(ex.path())
+    course.layout.state_dir.join("shipped").join(ex.path())
 }
 
 /// Keeps a copy of every exercise the checker has not seen before.
@@ -120,7 +119,7 @@ pub fn reset(course: &Course, ex: &Exercise) -> Result<Reset> {
     }
     let backup = match current {
         Some(bytes) => {
-            let dir = course.root.join(STATE_DIR).join("backups");
+            let dir = course.layout.state_dir.join("backups");
             fs::create_dir_all(&dir)
                 .with_context(|| format!("Failed to create {}", dir.display()))?;
             let stamp = SystemTime::now()
@@ -138,4 +137,16 @@ pub fn reset(course: &Course, ex: &Exercise) -> Result<Reset> {
     fs::write(&tmp, &shipped).with_context(|| format!("Failed to write {}", tmp.display()))?;
     fs::rename(&tmp, &target).with_context(|| format!("Failed to restore {}", target.display()))?;
     Ok(Reset { backup, source })
+}
+
+/// `reset`: restores the shipped file, then forgets the exercise's progress (not done, no hints
+/// shown). The progress is forgotten only once the file is restored.
+pub fn reset_and_forget(
+    course: &Course,
+    store: &crate::state::Store,
+    ex: &Exercise,
+) -> Result<Reset> {
+    let reset = reset(course, ex)?;
+    store.update(|p| p.forget(&ex.name))?;
+    Ok(reset)
 }

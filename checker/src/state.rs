@@ -7,6 +7,10 @@
 //! (earlier copies stay), and the repair is announced by whichever command made it. A store hands
 //! its notices to the caller (`take_notices`, for watch's screen); any not taken are printed as
 //! warnings when the store is dropped, so no command can forget to tell.
+//!
+//! This module owns the progress rules too (`Progress`'s methods: record a verdict, move on to the
+//! next exercise, count hints, forget): front ends call them inside `Store::update` and never
+//! change the fields themselves. `shipped::reset_and_forget` pairs a reset with `forget`.
 
 use std::collections::BTreeSet;
 use std::fs::{self, File, OpenOptions};
@@ -18,7 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::course::Course;
 
-pub const STATE_DIR: &str = ".asyncling";
+use crate::layout::STATE_DIR;
 const STATE_FILE: &str = "state.json";
 const LOCK_FILE: &str = "state.lock";
 
@@ -31,6 +35,16 @@ pub struct Progress {
     pub hints_shown: std::collections::BTreeMap<String, usize>,
 }
 
+/// The progress rules, in one place. Every front end (`run`, `hint`, `reset`, `verify`, watch)
+/// changes the progress only through these, inside `Store::update`, so they cannot drift apart.
+///
+/// **The next exercise** is the first one not done *after* the current one in course order,
+/// wrapping round to the start (the current one itself comes last). The course moves there when
+/// the current exercise becomes done: `run` passing it, `verify` or watch's check-all finding it
+/// passes. An exercise checked elsewhere in the course never moves the current one.
+///
+/// **Hints** are counted as levels shown, from 0 (none yet) to the exercise's number of hints;
+/// asking for a hint shows level `shown + 1`.
 impl Progress {
     /// The current exercise's index, falling back to the first one not done.
     pub fn current_index(&self, course: &Course) -> usize {
@@ -47,8 +61,76 @@ impl Progress {
             .position(|e| !self.done.contains(&e.name))
     }
 
+    /// The next exercise after `from`: the first one not done after it, wrapping round, `from`
+    /// itself last. `None` when every exercise is done.
+    pub fn next_pending(&self, course: &Course, from: usize) -> Option<usize> {
+        let n = course.exercises.len();
+        (1..=n)
+            .map(|k| (from + k) % n)
+            .find(|&j| !self.is_done(&course.exercises[j].name))
+    }
+
     pub fn is_done(&self, name: &str) -> bool {
         self.done.contains(name)
+    }
+
+    /// Records a check's verdict: a pass is done, a failure is not (any more).
+    pub fn record(&mut self, name: &str, passed: bool) {
+        if passed {
+            self.done.insert(name.to_string());
+        } else {
+            self.done.remove(name);
+        }
+    }
+
+    /// Applies the one rule for moving on: when the current exercise is done, the current one
+    /// becomes the next exercise (with none set: the first one not done). Returns whether it moved.
+    pub fn advance(&mut self, course: &Course) -> bool {
+        let current_done = self.current.as_ref().is_none_or(|c| self.is_done(c));
+        if !current_done {
+            return false;
+        }
+        // With none set, the current exercise was the first one not done, so the next one is
+        // the first one not done now.
+        let from = self
+            .current
+            .as_deref()
+            .and_then(|name| course.exercises.iter().position(|e| e.name == name));
+        let next = match from {
+            Some(i) => self.next_pending(course, i),
+            None => self.first_pending(course),
+        }
+        .map(|i| course.exercises[i].name.clone());
+        let moved = next != self.current;
+        self.current = next;
+        moved
+    }
+
+    /// Makes `name` the current exercise (the learner went there).
+    pub fn go_to(&mut self, name: &str) {
+        self.current = Some(name.to_string());
+    }
+
+    /// How many of `name`'s hints have been shown (0 when none).
+    pub fn hints_shown(&self, name: &str) -> usize {
+        self.hints_shown.get(name).copied().unwrap_or(0)
+    }
+
+    /// The hint level that asking for a hint shows next: one more than shown, at most `total`.
+    pub fn next_hint(&self, name: &str, total: usize) -> usize {
+        (self.hints_shown(name) + 1).min(total)
+    }
+
+    /// Counts `name`'s hints up to `level` as shown (never fewer than before).
+    pub fn hints_seen(&mut self, name: &str, level: usize) {
+        let shown = self.hints_shown.entry(name.to_string()).or_insert(0);
+        *shown = (*shown).max(level);
+    }
+
+    /// Forgets everything about `name` (after a reset): not done, no hints shown.
+    pub fn forget(&mut self, name: &str) {
+        self.done.remove(name);
+        self.hints_shown.remove(name);
     }
 }
 
@@ -243,5 +325,67 @@ mod tests {
             })
             .count();
         assert_eq!(copies, 2);
+    }
+
+    fn course_of(names: &[&str]) -> Course {
+        Course {
+            root: PathBuf::new(),
+            layout: std::sync::Arc::new(crate::layout::Layout::of(Path::new("."))),
+            welcome_message: None,
+            final_message: None,
+            identical_solution_tests: true,
+            missing_solutions: Vec::new(),
+            exercises: names
+                .iter()
+                .map(|n| crate::course::Exercise {
+                    name: (*n).to_string(),
+                    dir: None,
+                    mode: crate::course::Mode::Test,
+                    strict_clippy: false,
+                    hints: Vec::new(),
+                    skip_check_unsolved: false,
+                    timeout: std::time::Duration::from_secs(1),
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn the_next_exercise_is_the_first_pending_after_the_current_one() {
+        let course = course_of(&["a", "b", "c", "d"]);
+        let mut p = Progress {
+            current: Some("c".into()),
+            ..Progress::default()
+        };
+        p.record("a", true);
+        // Another exercise passing does not move the course.
+        assert!(!p.advance(&course));
+        p.record("c", true);
+        assert!(p.advance(&course));
+        assert_eq!(p.current.as_deref(), Some("d"));
+        p.record("d", true);
+        p.advance(&course);
+        // Wraps round to the start.
+        assert_eq!(p.current.as_deref(), Some("b"));
+        p.record("b", true);
+        p.advance(&course);
+        assert_eq!(p.current, None);
+    }
+
+    #[test]
+    fn hints_count_levels_shown_from_zero() {
+        let mut p = Progress::default();
+        assert_eq!(p.hints_shown("a"), 0);
+        assert_eq!(p.next_hint("a", 2), 1);
+        p.hints_seen("a", 1);
+        assert_eq!(p.next_hint("a", 2), 2);
+        p.hints_seen("a", 2);
+        assert_eq!(p.next_hint("a", 2), 2);
+        p.hints_seen("a", 1);
+        assert_eq!(p.hints_shown("a"), 2);
+        p.record("a", true);
+        p.forget("a");
+        assert!(!p.is_done("a"));
+        assert_eq!(p.hints_shown("a"), 0);
     }
 }

@@ -1,4 +1,5 @@
-//! Everything the checker draws on the terminal: colour decisions, check results, progress bars.
+//! Terminal helpers: colour decisions, the command name, file links, warnings, progress bars, raw
+//! mode. It depends on no other module of the checker (results are printed by `report`).
 
 use std::io::IsTerminal;
 use std::path::Path;
@@ -6,9 +7,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use colored::Colorize;
 use indicatif::{ProgressBar, ProgressStyle};
-
-use crate::check::Outcome;
-use crate::course::Exercise;
 
 /// How the learner starts the checker, for every command a message suggests: `cargo course`
 /// through the alias in `.cargo/config.toml` (cargo sets `CARGO` for the programs it runs, and the
@@ -111,61 +109,6 @@ pub fn stderr_is_tty() -> bool {
 
 pub fn warn(text: &str) {
     eprintln!("{} {text}", "warning:".yellow().bold());
-}
-
-/// The full report of one check: the failing step's output, explanations, what to do next.
-/// Backtrace frames from std, tokio and the reference runtime are folded unless `full`.
-pub fn print_outcome(root: &Path, ex: &Exercise, outcome: &Outcome, full: bool) {
-    let path = file_link(&root.join(ex.path()), &ex.path().display().to_string());
-    let folded;
-    let output = if full {
-        outcome.output.as_str()
-    } else {
-        folded = crate::fold::backtraces(&outcome.output);
-        folded.as_str()
-    };
-    match outcome.failed {
-        None => {
-            if !output.trim().is_empty() {
-                println!("{}", output.trim_end());
-                println!();
-            }
-            for note in &outcome.notes {
-                println!("{} {note}", "note:".cyan().bold());
-                println!();
-            }
-            println!("{} {} passes.", "✓".green().bold(), ex.name.bold());
-            println!(
-                "  Compare with the reference solution: {}",
-                file_link(
-                    &root.join(ex.solution_path()),
-                    &ex.solution_path()
-                        .display()
-                        .to_string()
-                        .underline()
-                        .to_string()
-                )
-            );
-        }
-        Some(step) => {
-            if !output.trim().is_empty() {
-                println!("{}", output.trim_end());
-                println!();
-            }
-            for note in &outcome.notes {
-                println!("{} {note}", "note:".cyan().bold());
-                println!();
-            }
-            println!(
-                "{} {} failed at the {} step. Edit {} and check again.",
-                "✗".red().bold(),
-                ex.name.bold(),
-                step.label().bold(),
-                path.underline()
-            );
-            println!("  Stuck? `{} hint {}` shows the next hint.", cmd(), ex.name);
-        }
-    }
 }
 
 pub fn progress_bar(total: usize, message: &str) -> Option<ProgressBar> {

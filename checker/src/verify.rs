@@ -9,22 +9,15 @@ use std::sync::{Arc, Mutex};
 
 use anyhow::Result;
 
-use crate::check::{Annotation, Checker, Outcome, Step, Target};
+use crate::check::{Annotation, Checker, Outcome, Step};
 use crate::course::{Course, Exercise, Mode};
 use crate::pass_cache::PassCache;
-use crate::report::{self, Kind, Record, Report};
+use crate::report::{self, Format, Kind, Record, Report};
 use crate::select::{self, Selection};
 use crate::state::Store;
+use crate::target::Target;
 use crate::term;
 use crate::wrong;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
-    Text,
-    Json,
-    /// JUnit XML: one test case per check, for CI systems' test reports.
-    Junit,
-}
 
 pub struct Options {
     /// Which exercises to check.
@@ -130,7 +123,7 @@ fn check(course: &Course, opts: &Options, targets: &[Planned]) -> Result<Vec<Rec
         );
     }
     let checker = Checker {
-        manifest: course.package_manifest(),
+        layout: course.layout.clone(),
         color,
         cancel: None,
         progress: bar.as_ref().map(build_progress),
@@ -181,26 +174,21 @@ fn build_progress(bar: &indicatif::ProgressBar) -> crate::cargo::Progress {
 /// The learner's progress follows the verdicts: passes are done, failures are not.
 fn record_progress(course: &Course, records: &[Record]) -> Result<()> {
     Store::new(&course.root).update(|p| {
-        for r in records {
-            if r.passed {
-                p.done.insert(r.name.clone());
-            } else {
-                p.done.remove(&r.name);
-            }
+        // A cancelled check or a checker error says nothing about the exercise.
+        for r in records
+            .iter()
+            .filter(|r| r.failed_step.is_none_or(Step::is_verdict))
+        {
+            p.record(&r.name, r.passed);
         }
-        let current_done = p.current.as_ref().is_none_or(|c| p.done.contains(c));
-        if current_done {
-            p.current = p
-                .first_pending(course)
-                .map(|i| course.exercises[i].name.clone());
-        }
+        p.advance(course);
     })?;
     Ok(())
 }
 
 fn expected(kind: Kind, outcome: &Outcome) -> bool {
     match kind {
-        Kind::Unsolved => !outcome.passed() && !outcome.timed_out,
+        Kind::Unsolved => !outcome.passed() && outcome.is_verdict() && !outcome.timed_out,
         Kind::Wrong => outcome.failed == Some(Step::Test) && !outcome.timed_out,
         Kind::Exercise | Kind::Solution => outcome.passed(),
     }

@@ -162,7 +162,9 @@ fn q_quits_and_restores_the_terminal() {
     let t = Tmux::start("quit", &c);
     t.wait_for("failed at the test step");
     t.keys("q");
-    let screen = t.wait_for("EXITED:0");
+    t.wait_for("EXITED:0");
+    // `stty -a` prints after the exit line: wait for its last flag.
+    let screen = t.wait_for("extproc");
     // Raw mode is off again: the line discipline echoes and edits lines.
     assert!(
         screen.contains(" icanon") && screen.contains(" echo "),
