@@ -134,7 +134,7 @@ mod tests {
                 let rt = runtime();
                 let started = Arc::new(std::sync::atomic::AtomicBool::new(false));
                 let task_started = started.clone();
-                rt.spawn(async move {
+                let task = rt.spawn(async move {
                     let work = async move {
                         task_started.store(true, Ordering::SeqCst);
                         std::future::pending::<()>().await
@@ -143,7 +143,7 @@ mod tests {
                 });
                 // Let the detached task run until its work has begun and waits forever.
                 let seen = rt.block_on(async {
-                    while !started.load(Ordering::SeqCst) {
+                    while !started.load(Ordering::SeqCst) && !task.is_finished() {
                         tokio::task::yield_now().await;
                     }
                     in_use(&pool)
@@ -156,7 +156,7 @@ mod tests {
         let (seen, pool) = seen_before;
         assert_eq!(
             seen, 1,
-            "the spawned task should hold one lease before the shutdown"
+            "the spawned task should hold one lease while its work waits, before the shutdown"
         );
         assert_eq!(
             in_use(&pool),
