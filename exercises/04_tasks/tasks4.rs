@@ -26,6 +26,7 @@ fn main() {}
 #[cfg(test)]
 mod tests {
     use super::*;
+    use runtime_reference::testing::resident_bytes;
 
     fn owned(words: &[&str]) -> Vec<String> {
         words.iter().map(|w| w.to_string()).collect()
@@ -66,5 +67,28 @@ mod tests {
         let words: Vec<String> = (0..50).map(|n| "x".repeat(n)).collect();
         let lengths = results(spawn_lengths(&words)).await;
         assert_eq!(lengths, (0..50).collect::<Vec<_>>());
+    }
+
+    #[tokio::test]
+    async fn words_leaked_to_make_them_static_are_rejected() {
+        const MIB: usize = 1 << 20;
+        // Four words of a mebibyte each. Copies that are freed again are reused from one call to
+        // the next; copies leaked to get a `&'static str` for a task add 4 MiB a call.
+        let words: Vec<String> = (0..4).map(|n| "w".repeat(MIB + n)).collect();
+        results(spawn_lengths(&words)).await; // warm up
+        let Some(before) = resident_bytes() else {
+            return; // Elsewhere than on Linux there is nothing to measure.
+        };
+        for _ in 0..10 {
+            let lengths = results(spawn_lengths(&words)).await;
+            assert_eq!(lengths, [MIB, MIB + 1, MIB + 2, MIB + 3]);
+        }
+        let grew = resident_bytes().unwrap_or(before).saturating_sub(before);
+        assert!(
+            grew < 20 * MIB as u64,
+            "memory grew by {} MiB over ten calls: `Box::leak` to get a `'static` word for a \
+             spawned task? Move an owned copy (`word.clone()`) into the task instead",
+            grew / MIB as u64
+        );
     }
 }

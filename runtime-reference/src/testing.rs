@@ -139,6 +139,19 @@ pub fn block_on_checked<F: Future>(fut: F) -> F::Output {
     }
 }
 
+/// This process's resident memory in bytes, where Linux reports it (`VmRSS` in
+/// `/proc/self/status`); `None` elsewhere.
+///
+/// For tests that must notice memory that is never given back, such as `Box::leak` used to get a
+/// `'static` reference for a spawned task: memory that is freed is reused by the next call, so a
+/// loop of calls grows the resident size only when something leaks.
+pub fn resident_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|line| line.starts_with("VmRSS:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
 /// Run `test` on a thread of its own and return what it returns, unless it is still running after
 /// `limit` of real time: then write `test <name> FAILED: <stuck>` to stderr (`<name>` is the name
 /// of the calling thread, which the test harness names after the test) and end the whole process

@@ -42,6 +42,7 @@ fn main() {}
 #[cfg(test)]
 mod tests {
     use super::*;
+    use runtime_reference::testing::resident_bytes;
     use std::future::Future;
     use std::sync::Arc;
     use std::sync::atomic::{AtomicU32, Ordering};
@@ -84,14 +85,6 @@ mod tests {
         // Sending the fetch to another thread and joining it blocks this runtime's only thread;
         // the fetch's timer belongs to this runtime, so nothing ever fires.
         assert_eq!(run_paused(async { total_size(&["abcd"]).await }), 400);
-    }
-
-    /// This process's resident memory in bytes, where Linux reports it (`/proc/self/status`).
-    fn resident_bytes() -> Option<u64> {
-        let status = std::fs::read_to_string("/proc/self/status").ok()?;
-        let line = status.lines().find(|line| line.starts_with("VmRSS:"))?;
-        let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-        Some(kib * 1024)
     }
 
     #[test]
