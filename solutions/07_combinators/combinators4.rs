@@ -1,64 +1,65 @@
-// combinators4: Select
+// combinators4: Then
 //
-// `Select` races two futures: the first to finish wins, and its output comes back as
-// `Either::Left` (first future) or `Either::Right` (second). The loser is dropped the moment
-// the race is decided, not whenever the `Select` itself goes away: dropping a future is how
-// async Rust cancels it, and the loser may hold a connection, a lock, or a timer that must be
-// released now. If both are ready in the same poll, the first future wins.
+// `then(first, f)` runs `first`, passes its output to `f`, which builds a *second* future,
+// and runs that: the hand-written version of
 //
-// Write `Select::poll`.
+//     async { let x = first.await; f(x).await }
+//
+// It is a state machine with three states. `First` holds the first future and `f`; when the
+// first future is ready, the state becomes `Second`, holding the future `f` returned (the
+// first future is dropped on the way); when that one is ready, `Done`. After switching to
+// `Second`, poll it at once in the same call: returning `Pending` without anyone having
+// arranged a wake-up would hang the task forever.
+//
+// Write `Then::poll`.
 
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-#[derive(Debug, PartialEq)]
-enum Either<L, R> {
-    Left(L),
-    Right(R),
+enum Then<A, B, G> {
+    First { fut: A, f: Option<G> },
+    Second(B),
+    Done,
 }
 
-struct Select<A, B> {
-    /// Both `Some` while the race runs; both `None` once it is decided.
-    a: Option<A>,
-    b: Option<B>,
+fn then<A, B, G>(fut: A, f: G) -> Then<A, B, G> {
+    Then::First { fut, f: Some(f) }
 }
 
-fn select<A, B>(a: A, b: B) -> Select<A, B> {
-    Select {
-        a: Some(a),
-        b: Some(b),
-    }
-}
+impl<A, B, G> Future for Then<A, B, G>
+where
+    A: Future + Unpin,
+    B: Future + Unpin,
+    G: FnOnce(A::Output) -> B + Unpin,
+{
+    type Output = B::Output;
 
-impl<A: Future + Unpin, B: Future + Unpin> Future for Select<A, B> {
-    type Output = Either<A::Output, B::Output>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<B::Output> {
         let this = self.get_mut();
-        let a = this.a.as_mut().expect("Select polled after it completed");
-        if let Poll::Ready(out) = Pin::new(a).poll(cx) {
-            // Dropping the loser cancels it.
-            this.a = None;
-            this.b = None;
-            return Poll::Ready(Either::Left(out));
+        loop {
+            match this {
+                Then::First { fut, f } => {
+                    let out = std::task::ready!(Pin::new(fut).poll(cx));
+                    let f = f.take().expect("f is taken only on this transition");
+                    // Replacing the state drops the finished first future.
+                    *this = Then::Second(f(out));
+                    // Loop: poll the new future now, so it can register its wake-up.
+                }
+                Then::Second(fut) => {
+                    let out = std::task::ready!(Pin::new(fut).poll(cx));
+                    *this = Then::Done;
+                    return Poll::Ready(out);
+                }
+                Then::Done => panic!("Then polled after it completed"),
+            }
         }
-        let b = this.b.as_mut().expect("Select polled after it completed");
-        if let Poll::Ready(out) = Pin::new(b).poll(cx) {
-            this.a = None;
-            this.b = None;
-            return Poll::Ready(Either::Right(out));
-        }
-        Poll::Pending
     }
 }
 
 fn main() {
-    let race = select(
-        std::future::pending::<()>(),
-        std::future::ready("right wins"),
-    );
-    println!("{:?}", runtime_reference::testing::block_on_checked(race));
+    let fut = then(std::future::ready(20), |n| std::future::ready(n + 1));
+    println!("{}", runtime_reference::testing::block_on_checked(fut));
 }
 
 #[cfg(test)]
@@ -68,28 +69,28 @@ mod tests {
     use std::cell::Cell;
     use std::rc::Rc;
 
-    /// `Pending` `left` times (waking itself), then `Ready(name)`. Counts its drops.
-    struct Racer {
+    /// `Pending` `left` times (waking itself), then `Ready(value)`. Counts its drops.
+    struct Step {
         left: u32,
-        name: &'static str,
+        value: u32,
         drops: Rc<Cell<u32>>,
     }
 
-    fn racer(left: u32, name: &'static str) -> (Racer, Rc<Cell<u32>>) {
+    fn step(left: u32, value: u32) -> (Step, Rc<Cell<u32>>) {
         let drops = Rc::new(Cell::new(0));
-        let fut = Racer {
+        let fut = Step {
             left,
-            name,
+            value,
             drops: drops.clone(),
         };
         (fut, drops)
     }
 
-    impl Future for Racer {
-        type Output = &'static str;
-        fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<&'static str> {
+    impl Future for Step {
+        type Output = u32;
+        fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<u32> {
             if self.left == 0 {
-                return Poll::Ready(self.name);
+                return Poll::Ready(self.value);
             }
             self.left -= 1;
             cx.waker().wake_by_ref();
@@ -97,92 +98,80 @@ mod tests {
         }
     }
 
-    impl Drop for Racer {
+    impl Drop for Step {
         fn drop(&mut self) {
             self.drops.set(self.drops.get() + 1);
         }
     }
 
     #[test]
-    fn first_future_finishing_first_wins() {
-        let (a, _) = racer(1, "a");
-        let (b, _) = racer(3, "b");
-        assert_eq!(block_on_checked(select(a, b)), Either::Left("a"));
+    fn second_future_gets_the_first_output() {
+        let (first, _) = step(2, 4);
+        let fut = then(first, |n| step(1, n * 10).0);
+        assert_eq!(block_on_checked(fut), 40);
     }
 
     #[test]
-    fn never_polling_the_second_future_is_rejected() {
-        let (a, _) = racer(5, "a");
-        let (b, _) = racer(1, "b");
-        assert_eq!(
-            block_on_checked(select(a, b)),
-            Either::Right("b"),
-            "the second future finished first, so it wins"
-        );
-    }
-
-    #[test]
-    fn keeping_the_loser_alive_after_the_race_is_rejected() {
+    fn building_the_second_future_early_is_rejected() {
+        let calls = Rc::new(Cell::new(0));
+        let seen = calls.clone();
+        let (first, _) = step(1, 1);
+        let mut fut = then(first, move |n| {
+            seen.set(seen.get() + 1);
+            step(0, n).0
+        });
         let counter = CountingWaker::new();
-        let (a, a_drops) = racer(0, "a");
-        let (b, b_drops) = racer(10, "b");
-        let mut race = select(a, b);
+        assert!(poll_once(Pin::new(&mut fut), &counter.waker()).is_pending());
+        assert_eq!(calls.get(), 0, "f ran before the first future was ready");
         assert_eq!(
-            poll_once(Pin::new(&mut race), &counter.waker()),
-            Poll::Ready(Either::Left("a"))
+            poll_once(Pin::new(&mut fut), &counter.waker()),
+            Poll::Ready(1)
         );
+        assert_eq!(calls.get(), 1, "f must run exactly once");
+    }
+
+    #[test]
+    fn pending_between_the_stages_without_a_wake_is_rejected() {
+        // Both stages are ready at once: the first poll must finish everything.
+        let counter = CountingWaker::new();
+        let (first, _) = step(0, 7);
+        let mut fut = then(first, |n| step(0, n + 1).0);
         assert_eq!(
-            b_drops.get(),
+            poll_once(Pin::new(&mut fut), &counter.waker()),
+            Poll::Ready(8),
+            "after switching to the second future, poll it in the same call; returning \
+             Pending here leaves the task with nobody to wake it"
+        );
+    }
+
+    #[test]
+    fn keeping_the_first_future_alive_is_rejected() {
+        let counter = CountingWaker::new();
+        let (first, first_drops) = step(0, 3);
+        let mut fut = then(first, |n| step(2, n).0);
+        assert!(poll_once(Pin::new(&mut fut), &counter.waker()).is_pending());
+        assert_eq!(
+            first_drops.get(),
             1,
-            "the loser must be dropped (cancelled) as soon as the race is decided"
+            "the first future must be dropped once the second one takes over"
         );
-        assert_eq!(a_drops.get(), 1, "the finished winner is dropped too");
-        drop(race);
-        assert_eq!(b_drops.get(), 1, "dropped exactly once");
-    }
-
-    #[test]
-    fn both_ready_lets_the_first_win() {
-        let (a, _) = racer(0, "a");
-        let (b, b_drops) = racer(0, "b");
-        let counter = CountingWaker::new();
-        let mut race = select(a, b);
         assert_eq!(
-            poll_once(Pin::new(&mut race), &counter.waker()),
-            Poll::Ready(Either::Left("a"))
-        );
-        assert_eq!(b_drops.get(), 1);
-    }
-
-    #[test]
-    fn pending_with_a_different_waker_is_rejected() {
-        let (a, _) = racer(2, "a");
-        let (b, _) = racer(2, "b");
-        let counter = CountingWaker::new();
-        let mut race = select(a, b);
-        assert!(poll_once(Pin::new(&mut race), &counter.waker()).is_pending());
-        assert!(
-            counter.count() >= 1,
-            "both futures must be polled with the caller's Context so their wake-ups arrive"
-        );
-    }
-
-    #[test]
-    fn second_future_polled_with_another_waker_is_rejected() {
-        // `a` never wakes the task, so only `b`'s wake-up can bring the task back.
-        let (b, _) = racer(1, "b");
-        let (first, second) = (CountingWaker::new(), CountingWaker::new());
-        let mut race = select(std::future::pending::<&'static str>(), b);
-        assert!(poll_once(Pin::new(&mut race), &first.waker()).is_pending());
-        assert_eq!(
-            first.count(),
+            counter.count(),
             1,
-            "the second future woke the waker it was given, but the caller's never heard: \
-             poll every future with the caller's Context"
+            "the second future's wake-up must reach the caller"
         );
+    }
+
+    #[test]
+    #[should_panic(expected = "polled after it completed")]
+    fn answering_a_poll_after_completion_is_rejected() {
+        let counter = CountingWaker::new();
+        let (first, _) = step(0, 1);
+        let mut fut = then(first, |n| step(0, n + 1).0);
         assert_eq!(
-            poll_once(Pin::new(&mut race), &second.waker()),
-            Poll::Ready(Either::Right("b"))
+            poll_once(Pin::new(&mut fut), &counter.waker()),
+            Poll::Ready(2)
         );
+        let _ = poll_once(Pin::new(&mut fut), &counter.waker());
     }
 }

@@ -1,4 +1,5 @@
-// combinators5: Then
+// wrong answer: a poll after completion answers Pending instead of panicking; `answering_a_poll_after_completion_is_rejected` catches it.
+// combinators4: Then
 //
 // `then(first, f)` runs `first`, passes its output to `f`, which builds a *second* future,
 // and runs that: the hand-written version of
@@ -36,12 +37,24 @@ where
     type Output = B::Output;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<B::Output> {
-        // TODO: `let this = self.get_mut();` then loop over `match this`:
-        //   - `First { fut, f }`: poll `fut`; if pending, return `Pending`. When ready, take
-        //     `f`, call it with the output, and replace `*this` with `Then::Second(..)`. Loop.
-        //   - `Second(fut)`: poll it; when ready, set `*this = Then::Done` and return `Ready`.
-        //   - `Done`: panic with a clear message (polled after completion).
-        todo!()
+        let this = self.get_mut();
+        loop {
+            match this {
+                Then::First { fut, f } => {
+                    let out = std::task::ready!(Pin::new(fut).poll(cx));
+                    let f = f.take().expect("f is taken only on this transition");
+                    // Replacing the state drops the finished first future.
+                    *this = Then::Second(f(out));
+                    // Loop: poll the new future now, so it can register its wake-up.
+                }
+                Then::Second(fut) => {
+                    let out = std::task::ready!(Pin::new(fut).poll(cx));
+                    *this = Then::Done;
+                    return Poll::Ready(out);
+                }
+                Then::Done => return Poll::Pending,
+            }
+        }
     }
 }
 

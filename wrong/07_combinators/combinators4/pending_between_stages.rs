@@ -1,4 +1,5 @@
-// combinators5: Then
+// wrong answer: after building the second future it returns Pending without polling it or waking; `pending_between_the_stages_without_a_wake_is_rejected` catches it.
+// combinators4: Then
 //
 // `then(first, f)` runs `first`, passes its output to `f`, which builds a *second* future,
 // and runs that: the hand-written version of
@@ -35,6 +36,7 @@ where
 {
     type Output = B::Output;
 
+    #[allow(clippy::never_loop)]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<B::Output> {
         let this = self.get_mut();
         loop {
@@ -44,6 +46,7 @@ where
                     let f = f.take().expect("f is taken only on this transition");
                     // Replacing the state drops the finished first future.
                     *this = Then::Second(f(out));
+                    return Poll::Pending;
                     // Loop: poll the new future now, so it can register its wake-up.
                 }
                 Then::Second(fut) => {

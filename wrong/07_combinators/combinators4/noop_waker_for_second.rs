@@ -1,5 +1,5 @@
-// wrong answer: a poll after completion answers Pending instead of panicking; `answering_a_poll_after_completion_is_rejected` catches it.
-// combinators5: Then
+// wrong answer: polls the second stage with a no-op waker of its own instead of the caller's Context; `second_future_gets_the_first_output` (block_on_checked names the lost wake-up) catches it.
+// combinators4: Then
 //
 // `then(first, f)` runs `first`, passes its output to `f`, which builds a *second* future,
 // and runs that: the hand-written version of
@@ -48,11 +48,12 @@ where
                     // Loop: poll the new future now, so it can register its wake-up.
                 }
                 Then::Second(fut) => {
-                    let out = std::task::ready!(Pin::new(fut).poll(cx));
+                    let mut own = Context::from_waker(std::task::Waker::noop());
+                    let out = std::task::ready!(Pin::new(fut).poll(&mut own));
                     *this = Then::Done;
                     return Poll::Ready(out);
                 }
-                Then::Done => return Poll::Pending,
+                Then::Done => panic!("Then polled after it completed"),
             }
         }
     }
