@@ -13,6 +13,9 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 mod common;
+#[path = "common/tmux.rs"]
+mod tmux;
+use tmux::Tmux;
 
 /// Only a broken checker takes this long; a busy machine building the fixture takes far less.
 const BOUND: Duration = Duration::from_secs(600);
@@ -561,75 +564,21 @@ fn reset_outside_git_restores_the_first_seen_copy_and_says_so() {
 
 // ---- watch, in a real terminal ----
 
-/// A tmux server of its own running watch (after `before`, a shell snippet), killed when dropped.
-struct Tmux {
-    socket: String,
+/// Watch (after `before`, a shell snippet) in a tmux terminal of its own (see `common/tmux.rs`).
+fn start(tag: &str, course: &Path, before: &str) -> Tmux {
+    let socket = format!("asyncling-faults-{tag}-{}", std::process::id());
+    let script = format!(
+        "cd '{}' && {before} env CARGO_TARGET_DIR='{}' NO_COLOR=1 RUST_BACKTRACE=0 '{}'; \
+         echo EXITED:$?; stty -a; sleep 600",
+        course.display(),
+        target_dir().display(),
+        bin().display()
+    );
+    Tmux::launch(socket, (120, 40), &script)
 }
 
-impl Tmux {
-    fn start(tag: &str, course: &Path, before: &str) -> Tmux {
-        assert!(
-            Command::new("tmux").arg("-V").output().is_ok(),
-            "these tests drive the terminal through tmux; install it (apt-get install tmux)"
-        );
-        let socket = format!("asyncling-faults-{tag}-{}", std::process::id());
-        let script = format!(
-            "cd '{}' && {before} env CARGO_TARGET_DIR='{}' NO_COLOR=1 RUST_BACKTRACE=0 '{}'; \
-             echo EXITED:$?; stty -a; sleep 600",
-            course.display(),
-            target_dir().display(),
-            bin().display()
-        );
-        let status = Command::new("tmux")
-            .args(["-L", &socket, "-f", "/dev/null", "new-session", "-d"])
-            .args(["-x", "120", "-y", "40", &script])
-            .status()
-            .unwrap();
-        assert!(status.success());
-        Tmux { socket }
-    }
-
-    fn screen(&self) -> String {
-        let out = Command::new("tmux")
-            .args(["-L", &self.socket, "capture-pane", "-p"])
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn keys(&self, keys: &str) {
-        Command::new("tmux")
-            .args(["-L", &self.socket, "send-keys", keys])
-            .status()
-            .unwrap();
-    }
-
-    fn wait_for(&self, text: &str) -> String {
-        let mut screen = String::new();
-        let start = Instant::now();
-        while !screen.contains(text) {
-            assert!(
-                start.elapsed() < BOUND,
-                "the screen never showed {text:?}; it shows:\n{screen}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-            screen = self.screen();
-        }
-        screen
-    }
-
-    fn kill(&self) {
-        let _ = Command::new("tmux")
-            .args(["-L", &self.socket, "kill-server"])
-            .stderr(Stdio::null())
-            .status();
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        self.kill();
-    }
+fn wait_for(t: &Tmux, text: &str) -> String {
+    t.wait_for_within(text, BOUND)
 }
 
 /// The watch process of this course.
@@ -648,9 +597,9 @@ fn watch_pid(course: &Path) -> i32 {
 /// Waits for watch to exit with `code` and the shell to print the terminal's settings; true when
 /// the terminal is back in line mode with echo.
 fn exited_restored(t: &Tmux, code: i32) -> (bool, String) {
-    t.wait_for(&format!("EXITED:{code}"));
+    wait_for(t, &format!("EXITED:{code}"));
     // The last word of the line `stty -a` prints the local modes on.
-    let screen = t.wait_for("echoke");
+    let screen = wait_for(t, "echoke");
     let ok = screen.contains(" icanon") && screen.contains(" echo ") && !screen.contains("-icanon");
     (ok, screen)
 }
@@ -660,7 +609,7 @@ fn watch_interrupted(tag: &str, sig: Option<i32>) {
     let c = common::fixture("faults", tag);
     seed_state(&c, "long_spin", &["fine"]);
     let before = learner_view(&c);
-    let t = Tmux::start(tag, &c, "");
+    let t = start(tag, &c, "");
     let spinner = read_pid(&c.join("long_spin.pid"));
     let checker = watch_pid(&c);
     let mut seen = descendants(checker);
@@ -707,12 +656,12 @@ fn closing_the_terminal_of_watch_stops_the_check() {
 fn check_all_then_q_stops_the_build_and_the_tests() {
     let c = common::fixture("faults", "watch-c-q");
     seed_state(&c, "fine", &[]);
-    let t = Tmux::start("c-q", &c, "");
-    t.wait_for("fine is done");
+    let t = start("c-q", &c, "");
+    wait_for(&t, "fine is done");
     let checker = watch_pid(&c);
     let before = learner_view(&c);
     t.keys("c");
-    t.wait_for("Checking every exercise");
+    wait_for(&t, "Checking every exercise");
     // Quit while check-all has something running: its cargo, or the spinning test.
     let mut seen: Vec<i32> = Vec::new();
     wait_until("check-all to start a process", || {
@@ -733,15 +682,15 @@ fn check_all_then_q_stops_the_build_and_the_tests() {
 fn a_save_during_check_all_stops_it_before_checking_the_save() {
     let c = common::fixture("faults", "watch-c-save");
     seed_state(&c, "fine", &[]);
-    let t = Tmux::start("c-save", &c, "");
-    t.wait_for("fine is done");
+    let t = start("c-save", &c, "");
+    wait_for(&t, "fine is done");
     t.keys("c");
     // Check-all runs the spinning test (600 s deadline): only stopping check-all ends it.
     let spinner = read_pid(&c.join("long_spin.pid"));
     let file = c.join("exercises/ch/fine.rs");
     let learner = fs::read_to_string(&file).unwrap().replace("42\n}", "41\n}");
     fs::write(&file, &learner).unwrap();
-    let screen = t.wait_for("failed at the test step");
+    let screen = wait_for(&t, "failed at the test step");
     assert!(
         screen.contains("Checking every exercise was stopped"),
         "{screen}"
@@ -756,7 +705,7 @@ fn a_save_during_check_all_stops_it_before_checking_the_save() {
         std::thread::sleep(Duration::from_millis(20));
     }
     t.keys("q");
-    t.wait_for("EXITED:0");
+    wait_for(&t, "EXITED:0");
     t.kill();
     assert_eq!(fs::read_to_string(&file).unwrap(), learner);
     assert_nothing_left(&c, &[spinner]);
@@ -790,21 +739,21 @@ fn keys_typed_before_watch_starts_are_discarded() {
     let c = common::fixture("faults", "watch-typeahead");
     seed_state(&c, "fine", &[]);
     // The terminal is ready before watch is (as while `cargo course` builds it).
-    let t = Tmux::start(
+    let t = start(
         "typeahead",
         &c,
         "echo READY; while [ ! -e go ]; do sleep 0.05; done;",
     );
-    t.wait_for("READY");
+    wait_for(&t, "READY");
     t.keys("qhn");
     // The terminal echoes them, so they are in its input queue before watch starts.
-    t.wait_for("qhn");
+    wait_for(&t, "qhn");
     fs::write(c.join("go"), "").unwrap();
-    let screen = t.wait_for("fine is done");
+    let screen = wait_for(&t, "fine is done");
     assert!(!screen.contains("EXITED"), "{screen}");
     assert!(!screen.contains("Hint 1"), "{screen}");
     t.keys("q");
-    t.wait_for("EXITED:0");
+    wait_for(&t, "EXITED:0");
     t.kill();
     assert_nothing_left(&c, &[]);
 }
@@ -814,10 +763,10 @@ fn watch_announces_a_repaired_state_file() {
     let c = common::fixture("faults", "watch-corrupt");
     fs::create_dir_all(c.join(".asyncling")).unwrap();
     fs::write(c.join(".asyncling/state.json"), "{ not json").unwrap();
-    let t = Tmux::start("corrupt", &c, "");
-    t.wait_for("could not be read");
+    let t = start("corrupt", &c, "");
+    wait_for(&t, "could not be read");
     t.keys("q");
-    t.wait_for("EXITED:0");
+    wait_for(&t, "EXITED:0");
     t.kill();
     assert_eq!(corrupt_copies(&c), 1);
     assert_nothing_left(&c, &[]);
@@ -827,23 +776,23 @@ fn watch_announces_a_repaired_state_file() {
 fn watch_keeps_working_when_progress_cannot_be_saved() {
     let c = common::fixture("faults", "watch-readonly");
     seed_state(&c, "fine", &[]);
-    let t = Tmux::start("readonly", &c, "");
-    t.wait_for("fine is done");
+    let t = start("readonly", &c, "");
+    wait_for(&t, "fine is done");
     // Nothing can replace the state file now (a directory in its place; chmod would not stop root).
     let state = c.join(".asyncling/state.json");
     fs::remove_file(&state).unwrap();
     fs::create_dir(&state).unwrap();
     fs::write(state.join("keep"), "").unwrap();
     t.keys("h");
-    let screen = t.wait_for("Progress cannot be saved");
+    let screen = wait_for(&t, "Progress cannot be saved");
     assert!(screen.contains("Hint 1"), "{screen}");
     // Still checking saves.
     let file = c.join("exercises/ch/fine.rs");
     let learner = fs::read_to_string(&file).unwrap().replace("42\n}", "41\n}");
     fs::write(&file, &learner).unwrap();
-    t.wait_for("failed at the test step");
+    wait_for(&t, "failed at the test step");
     t.keys("q");
-    t.wait_for("EXITED:0");
+    wait_for(&t, "EXITED:0");
     t.kill();
     assert_eq!(fs::read_to_string(&file).unwrap(), learner);
     assert_nothing_left(&c, &[]);

@@ -7,6 +7,9 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 mod common;
+#[path = "common/tmux.rs"]
+mod tmux;
+use tmux::Tmux;
 
 fn fixture(tag: &str) -> PathBuf {
     common::fixture("basic", &format!("watch-{tag}"))
@@ -18,90 +21,39 @@ fn start_at(course: &Path, current: &str, done: &[&str]) {
     fs::write(course.join(".asyncling/state.json"), state.to_string()).unwrap();
 }
 
-/// A tmux server of its own, killed when dropped.
-struct Tmux {
-    socket: String,
+/// Watch on a fixture course in a tmux terminal of its own (see `common/tmux.rs`).
+fn start(tag: &str, course: &Path) -> Tmux {
+    start_with(tag, course, "")
 }
 
-impl Tmux {
-    fn start(tag: &str, course: &Path) -> Tmux {
-        Tmux::start_with(tag, course, "")
-    }
-
-    fn start_with(tag: &str, course: &Path, env: &str) -> Tmux {
-        Tmux::start_sized(tag, course, env, (120, 40))
-    }
-
-    fn start_sized(tag: &str, course: &Path, env: &str, (w, h): (u16, u16)) -> Tmux {
-        assert!(
-            Command::new("tmux").arg("-V").output().is_ok(),
-            "these tests drive the terminal through tmux; install it (apt-get install tmux)"
-        );
-        let socket = format!("asyncling-{tag}-{}", std::process::id());
-        let target = Path::new(env!("CARGO_TARGET_TMPDIR")).join("fixture-target");
-        let script = format!(
-            "cd '{}' && env RUST_BACKTRACE=0 {env} CARGO_TARGET_DIR='{}' NO_COLOR=1 '{}'; \
-             echo EXITED:$?; stty -a; sleep 60",
-            course.display(),
-            target.display(),
-            env!("CARGO_BIN_EXE_asyncling")
-        );
-        let status = Command::new("tmux")
-            .args(["-L", &socket, "-f", "/dev/null", "new-session", "-d"])
-            .args(["-x", &w.to_string(), "-y", &h.to_string(), &script])
-            .status()
-            .unwrap();
-        assert!(status.success());
-        Tmux { socket }
-    }
-
-    fn screen(&self) -> String {
-        let out = Command::new("tmux")
-            .args(["-L", &self.socket, "capture-pane", "-p"])
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn keys(&self, keys: &str) {
-        Command::new("tmux")
-            .args(["-L", &self.socket, "send-keys", keys])
-            .status()
-            .unwrap();
-    }
-
-    /// Waits for the screen to show `text`; the bound only guards against a broken build.
-    fn wait_for(&self, text: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(120);
-        loop {
-            let screen = self.screen();
-            if screen.contains(text) {
-                return screen;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the screen never showed {text:?}; it shows:\n{screen}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
+fn start_with(tag: &str, course: &Path, env: &str) -> Tmux {
+    start_sized(tag, course, env, (120, 40))
 }
 
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["-L", &self.socket, "kill-server"])
-            .stderr(Stdio::null())
-            .status();
-    }
+fn start_sized(tag: &str, course: &Path, env: &str, (w, h): (u16, u16)) -> Tmux {
+    let socket = format!("asyncling-{tag}-{}", std::process::id());
+    let target = Path::new(env!("CARGO_TARGET_TMPDIR")).join("fixture-target");
+    let script = format!(
+        "cd '{}' && env RUST_BACKTRACE=0 {env} CARGO_TARGET_DIR='{}' NO_COLOR=1 '{}'; \
+         echo EXITED:$?; stty -a; sleep 60",
+        course.display(),
+        target.display(),
+        env!("CARGO_BIN_EXE_asyncling")
+    );
+    Tmux::launch(socket, (w, h), &script)
+}
+
+/// Waits for the screen to show `text`; the bound only guards against a broken build.
+fn wait_for(t: &Tmux, text: &str) -> String {
+    t.wait_for_within(text, Duration::from_secs(120))
 }
 
 #[test]
 fn fail_then_save_the_solution_then_done_then_next() {
     let c = fixture("flow");
     start_at(&c, "fail_test", &["pass1"]);
-    let t = Tmux::start("flow", &c);
-    let screen = t.wait_for("failed at the test step");
+    let t = start("flow", &c);
+    let screen = wait_for(&t, "failed at the test step");
     assert!(screen.contains("add must add"), "{screen}");
     assert!(screen.contains("asyncling · fail_test"), "{screen}");
 
@@ -110,12 +62,12 @@ fn fail_then_save_the_solution_then_done_then_next() {
         c.join("exercises/ch/fail_test.rs"),
     )
     .unwrap();
-    let screen = t.wait_for("fail_test is done");
+    let screen = wait_for(&t, "fail_test is done");
     assert!(screen.contains("solutions/ch/fail_test.rs"), "{screen}");
 
     t.keys("n");
-    t.wait_for("asyncling · not_send");
-    let screen = t.wait_for("failed at the build step");
+    wait_for(&t, "asyncling · not_send");
+    let screen = wait_for(&t, "failed at the build step");
     assert!(screen.contains("not `Send`"), "{screen}");
 }
 
@@ -123,9 +75,9 @@ fn fail_then_save_the_solution_then_done_then_next() {
 fn a_save_during_a_running_check_is_checked_again() {
     let c = fixture("midcheck");
     start_at(&c, "hang", &[]);
-    let t = Tmux::start("midcheck", &c);
+    let t = start("midcheck", &c);
     // The shipped test never finishes; while its check runs, save the fix.
-    t.wait_for("hang…");
+    wait_for(&t, "hang…");
     while !c.join("hang.pid").exists() {
         std::thread::sleep(Duration::from_millis(10));
     }
@@ -133,7 +85,7 @@ fn a_save_during_a_running_check_is_checked_again() {
     let tmp = c.join("exercises/ch/.hang.rs.swp");
     fs::copy(c.join("solutions/ch/hang.rs"), &tmp).unwrap();
     fs::rename(&tmp, c.join("exercises/ch/hang.rs")).unwrap();
-    let screen = t.wait_for("hang is done");
+    let screen = wait_for(&t, "hang is done");
     assert!(!screen.contains("still running"), "{screen}");
 }
 
@@ -141,8 +93,8 @@ fn a_save_during_a_running_check_is_checked_again() {
 fn without_file_notifications_it_polls_and_says_so() {
     let c = fixture("poll");
     start_at(&c, "fail_test", &["pass1"]);
-    let t = Tmux::start_with("poll", &c, "ASYNCLING_POLL=1");
-    let screen = t.wait_for("failed at the test step");
+    let t = start_with("poll", &c, "ASYNCLING_POLL=1");
+    let screen = wait_for(&t, "failed at the test step");
     assert!(
         screen.contains("checking for saves every 300 ms"),
         "{screen}"
@@ -152,19 +104,19 @@ fn without_file_notifications_it_polls_and_says_so() {
         c.join("exercises/ch/fail_test.rs"),
     )
     .unwrap();
-    t.wait_for("fail_test is done");
+    wait_for(&t, "fail_test is done");
 }
 
 #[test]
 fn q_quits_and_restores_the_terminal() {
     let c = fixture("quit");
     start_at(&c, "fail_test", &["pass1"]);
-    let t = Tmux::start("quit", &c);
-    t.wait_for("failed at the test step");
+    let t = start("quit", &c);
+    wait_for(&t, "failed at the test step");
     t.keys("q");
-    t.wait_for("EXITED:0");
+    wait_for(&t, "EXITED:0");
     // `stty -a` prints after the exit line: wait for its last flag.
-    let screen = t.wait_for("extproc");
+    let screen = wait_for(&t, "extproc");
     // Raw mode is off again: the line discipline echoes and edits lines.
     assert!(
         screen.contains(" icanon") && screen.contains(" echo "),
@@ -177,26 +129,26 @@ fn q_quits_and_restores_the_terminal() {
 fn hint_list_and_reset_keys_work() {
     let c = fixture("keys");
     start_at(&c, "fail_test", &["pass1"]);
-    let t = Tmux::start("keys", &c);
-    t.wait_for("failed at the test step");
+    let t = start("keys", &c);
+    wait_for(&t, "failed at the test step");
     t.keys("h");
-    t.wait_for("Hint 1 of 2");
+    wait_for(&t, "Hint 1 of 2");
     t.keys("l");
-    let screen = t.wait_for("Exercises (all)");
+    let screen = wait_for(&t, "Exercises (all)");
     assert!(screen.contains("thread_panic"), "{screen}");
     t.keys("Escape");
-    t.wait_for("q quit");
+    wait_for(&t, "q quit");
     fs::write(
         c.join("exercises/ch/fail_test.rs"),
         "// learner's attempt\nfn main() {}\n",
     )
     .unwrap();
-    t.wait_for("fail_test is done");
+    wait_for(&t, "fail_test is done");
     t.keys("x");
-    t.wait_for("y/n");
+    wait_for(&t, "y/n");
     t.keys("y");
-    t.wait_for("restored as shipped");
-    t.wait_for("failed at the test step");
+    wait_for(&t, "restored as shipped");
+    wait_for(&t, "failed at the test step");
     let backups: Vec<_> = fs::read_dir(c.join(".asyncling/backups"))
         .unwrap()
         .collect();
@@ -256,13 +208,13 @@ fn assert_no_staircase(screen: &str) {
 fn walk_the_screen(tag: &str, size: (u16, u16), backtrace: &str) {
     let c = common::fixture("screen", &format!("watch-{tag}"));
     start_at(&c, "three_hints", &[]);
-    let t = Tmux::start_sized(tag, &c, &format!("RUST_BACKTRACE={backtrace}"), size);
-    t.wait_for("failed at the test step");
+    let t = start_sized(tag, &c, &format!("RUST_BACKTRACE={backtrace}"), size);
+    wait_for(&t, "failed at the test step");
 
     // Three presses, three hints, each on screen and counted once drawn.
     for level in 1..=3 {
         t.keys("h");
-        let screen = t.wait_for(&format!("Hint {level} of 3"));
+        let screen = wait_for(&t, &format!("Hint {level} of 3"));
         assert!(screen.contains("failed at the test step"), "{screen}");
         let deadline = Instant::now() + Duration::from_secs(10);
         while hints_shown(&c, "three_hints") != level {
@@ -273,23 +225,23 @@ fn walk_the_screen(tag: &str, size: (u16, u16), backtrace: &str) {
 
     // A message that stops being true goes: "not done yet" disappears with the pass.
     t.keys("n");
-    t.wait_for("not done yet");
+    wait_for(&t, "not done yet");
     solve(&c, "ch", "three_hints");
-    let screen = t.wait_for("three_hints is done");
+    let screen = wait_for(&t, "three_hints is done");
     assert!(!screen.contains("not done yet"), "{screen}");
 
     // The plain-words note for a future that is not Send.
     t.keys("n");
-    let screen = t.wait_for("failed at the build step");
+    let screen = wait_for(&t, "failed at the build step");
     assert!(screen.contains("note: The future is not"), "{screen}");
     assert_no_staircase(&screen);
 
     // The hang report: while the tests run the status says so, then the note, row by row.
     solve(&c, "ch", "not_send");
-    t.wait_for("not_send is done");
+    wait_for(&t, "not_send is done");
     t.keys("n");
-    t.wait_for("Running the tests of hang");
-    let screen = t.wait_for("failed at the test step");
+    wait_for(&t, "Running the tests of hang");
+    let screen = wait_for(&t, "failed at the test step");
     assert!(screen.contains("note: `hang` was still"), "{screen}");
     assert_no_staircase(&screen);
     if size.1 >= 24 {
@@ -336,17 +288,17 @@ fn screen_at_200x60_with_backtraces() {
 fn reset_prompt_and_list_keep_their_essentials_at_40x10() {
     let c = common::fixture("screen", "watch-small");
     start_at(&c, "three_hints", &["warn_pass"]);
-    let t = Tmux::start_sized("small", &c, "", (40, 10));
-    t.wait_for("failed at the test step");
+    let t = start_sized("small", &c, "", (40, 10));
+    wait_for(&t, "failed at the test step");
     t.keys("x");
-    let screen = t.wait_for("y/n");
+    let screen = wait_for(&t, "y/n");
     assert!(
         screen.contains("Reset exercises/ch/three_hints.rs"),
         "{screen}"
     );
     t.keys("n");
     t.keys("l");
-    let screen = t.wait_for("Exercises (all)");
+    let screen = wait_for(&t, "Exercises (all)");
     let rows: Vec<&str> = screen
         .lines()
         .filter(|l| l.ends_with("pending") || l.ends_with("done"))
@@ -355,16 +307,16 @@ fn reset_prompt_and_list_keep_their_essentials_at_40x10() {
     assert!(screen.contains("three_hints"), "{screen}");
     assert!(rows.iter().any(|l| l.ends_with("done")), "{screen}");
     t.keys("Escape");
-    t.wait_for("failed at the test step");
+    wait_for(&t, "failed at the test step");
 
     // "restored as shipped" is true until the learner saves again.
     fs::write(c.join("exercises/ch/three_hints.rs"), "fn main() {\n").unwrap();
-    t.wait_for("failed at the build step");
+    wait_for(&t, "failed at the build step");
     t.keys("x");
-    t.wait_for("y/n");
+    wait_for(&t, "y/n");
     t.keys("y");
-    t.wait_for("restored as");
+    wait_for(&t, "restored as");
     solve(&c, "ch", "three_hints");
-    let screen = t.wait_for("three_hints is done");
+    let screen = wait_for(&t, "three_hints is done");
     assert!(!screen.contains("restored as"), "{screen}");
 }
