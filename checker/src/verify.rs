@@ -30,6 +30,16 @@ pub struct Options {
 
 pub fn run(course: &Course, opts: &Options) -> Result<bool> {
     let (mut records, targets) = plan(course, opts)?;
+    if records.is_empty() && targets.is_empty() && opts.selection.done {
+        // A fork whose progress file is not committed yet: nothing fails, and the learner is
+        // told how to make this check mean something.
+        term::warn(&format!(
+            "Nothing to verify: the progress file (.asyncling/state.json) records no exercise as \
+             done. Solve some with `{}`, then commit the file once with \
+             `git add -f .asyncling/state.json`.",
+            term::cmd()
+        ));
+    }
     records.extend(check(course, opts, &targets)?);
     let order = |r: &Record| {
         course

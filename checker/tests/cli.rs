@@ -938,3 +938,15 @@ fn a_selection_that_passes_does_not_claim_the_course_is_finished() {
         text(&out)
     );
 }
+
+#[test]
+fn done_with_no_progress_says_how_to_commit_it_and_fails_nothing() {
+    let c = fixture("basic", "done-empty");
+    let out = asyncling(&c, &["verify", "--done"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        text(&out).contains("git add -f .asyncling/state.json"),
+        "{}",
+        text(&out)
+    );
+}
