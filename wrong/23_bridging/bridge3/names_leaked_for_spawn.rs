@@ -42,7 +42,7 @@ fn main() {}
 #[cfg(test)]
 mod tests {
     use super::*;
-    use runtime_reference::testing::resident_bytes;
+    use runtime_reference::testing::{finishes_within, resident_bytes};
     use std::future::Future;
     use std::sync::Arc;
     use std::sync::atomic::{AtomicU32, Ordering};
@@ -52,25 +52,19 @@ mod tests {
     /// and fails after 400 ms of real time instead of hanging: a `total_size` that blocks its
     /// thread waiting for a timer only this same thread could drive never comes back.
     fn run_paused<T: Send + 'static>(test: impl Future<Output = T> + Send + 'static) -> T {
-        let (done, result) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_time()
-                .start_paused(true)
-                .build()
-                .unwrap();
-            let _ = done.send(runtime.block_on(test));
-        });
-        match result.recv_timeout(Duration::from_millis(400)) {
-            Ok(value) => value,
-            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => panic!(
-                "total_size never returned: it blocked the runtime's only thread while waiting \
-                 for a fetch that needs that thread to run (await it instead)"
-            ),
-            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
-                panic!("total_size panicked (see the message above): block_on inside the runtime?")
-            }
-        }
+        finishes_within(
+            Duration::from_millis(400),
+            "total_size never returned: it blocked the runtime's only thread while waiting for a \
+             fetch that needs that thread to run (await it instead)",
+            move || {
+                tokio::runtime::Builder::new_current_thread()
+                    .enable_time()
+                    .start_paused(true)
+                    .build()
+                    .unwrap()
+                    .block_on(test)
+            },
+        )
     }
 
     #[test]
