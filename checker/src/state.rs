@@ -345,6 +345,7 @@ mod tests {
                     hints: Vec::new(),
                     skip_check_unsolved: false,
                     timeout: std::time::Duration::from_secs(1),
+                    features: Vec::new(),
                 })
                 .collect(),
         }
