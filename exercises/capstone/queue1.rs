@@ -1,24 +1,32 @@
-// queue1: the job queue's state, owned by one actor task
+// queue1: the ledger, the one place that knows where every job is
 //
-// The capstone builds an async job queue in six steps. Step one is its memory: which jobs wait,
-// which run, how many finished. One task (the actor) owns that state; everyone else holds a
-// cheap, clonable `QueueHandle` and sends it commands over a channel. Commands that need an
-// answer carry a `oneshot::Sender` for the reply. No Mutex: only the actor touches the state,
-// one command at a time, so every command sees the result of the ones before it.
+// The capstone is one service, built in six steps that build on each other: queue2 declares
+// this file as a module, queue3 declares queue2, and so on up to queue6, which runs. What you
+// write here is what the later steps use, and their tests run this file's tests again.
 //
-// The handle, the commands and the actor loop are written. Implement `State::handle`:
-// - Enqueue: give the job the next id (1, 2, 3, ...), queue it, mark it Queued, reply the id.
-// - Dequeue: hand out the oldest queued job (first in, first out) and mark it Running;
-//   reply None at once when nothing is queued.
-// - Finish: a Running job becomes Done (ok) or Failed (not ok). Ignore any other id.
-// - Status: reply the job's status, or None for an id never enqueued.
-// - Stats: reply how many jobs are in each status.
-// Every command with a `reply` must be answered: a dropped reply sender leaves the caller
-// with nothing but an error.
+// Step one is the service's memory. Every part of the queue (the intake, the workers, the
+// retries, shutdown, the status port) reports what happened to a job here, and asks here what
+// is true. A job's life:
+//
+//     accept ──▶ Queued ──start──▶ Running{1} ──succeed──▶ Done
+//                                     │ fail
+//                                     ├──▶ Backoff{1} ──start──▶ Running{2} ──▶ ...
+//                                     └──▶ Dead (after max_attempts), one dead letter
+//
+// A transition from any other status is refused: that refusal is what stops a job from being
+// acknowledged before it ran, run twice, or retried forever. Whoever waits for a job (`wait`)
+// is told once, when the job is Done or Dead.
+//
+// The ledger is plain data behind a `std::sync::Mutex` (`Books`): every change is a few map
+// operations, and `Books::with` takes a closure that cannot `.await`, so the lock is never held
+// across a suspension point (chapter 18).
+//
+// Write `Ledger::start`, `Ledger::succeed` and `Ledger::fail`.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
 
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 
 pub type JobId = u64;
 
@@ -28,118 +36,188 @@ pub struct Job {
     pub payload: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum JobStatus {
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Status {
     Queued,
-    Running,
-    Done,
-    Failed,
+    /// Attempt `attempt` (from 1) is running.
+    Running {
+        attempt: u32,
+    },
+    /// Attempt `attempt` failed; the job waits before the next one.
+    Backoff {
+        attempt: u32,
+    },
+    Done {
+        output: String,
+    },
+    Dead {
+        error: String,
+    },
+}
+
+/// The final word on a job, for whoever waits for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Done(String),
+    Dead(String),
+}
+
+/// What the ledger decided after a failed attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AfterFailure {
+    /// Try again, after the backoff for failed attempt `attempt`.
+    Retry { attempt: u32 },
+    /// No attempts left: the job is Dead and has its dead letter.
+    Dead,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeadLetter {
+    pub job: Job,
+    pub attempts: u32,
+    pub last_error: String,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Stats {
+    pub accepted: usize,
     pub queued: usize,
     pub running: usize,
+    pub backoff: usize,
     pub done: usize,
-    pub failed: usize,
+    pub dead: usize,
 }
 
-enum Command {
-    Enqueue {
-        payload: String,
-        reply: oneshot::Sender<JobId>,
-    },
-    Dequeue {
-        reply: oneshot::Sender<Option<Job>>,
-    },
-    Finish {
-        id: JobId,
-        ok: bool,
-    },
-    Status {
-        id: JobId,
-        reply: oneshot::Sender<Option<JobStatus>>,
-    },
-    Stats {
-        reply: oneshot::Sender<Stats>,
-    },
+struct Entry {
+    job: Job,
+    status: Status,
 }
 
-#[derive(Default)]
-struct State {
+pub struct Ledger {
+    max_attempts: u32,
     last_id: JobId,
-    waiting: VecDeque<Job>,
-    status: HashMap<JobId, JobStatus>,
+    jobs: HashMap<JobId, Entry>,
+    waiters: HashMap<JobId, Vec<oneshot::Sender<Outcome>>>,
+    dead_letters: Vec<DeadLetter>,
 }
 
-impl State {
-    fn handle(&mut self, command: Command) {
-        // TODO: apply one command to the state, as the list at the top of the file says.
-        // Answer every `reply` (a failed `send` only means the caller stopped listening).
-        match command {
-            Command::Enqueue { payload, reply } => todo!(),
-            Command::Dequeue { reply } => todo!(),
-            Command::Finish { id, ok } => todo!(),
-            Command::Status { id, reply } => todo!(),
-            Command::Stats { reply } => todo!(),
+impl Ledger {
+    /// A ledger that lets a job run at most `max_attempts` times (at least 1).
+    pub fn new(max_attempts: u32) -> Ledger {
+        Ledger {
+            max_attempts: max_attempts.max(1),
+            last_id: 0,
+            jobs: HashMap::new(),
+            waiters: HashMap::new(),
+            dead_letters: Vec::new(),
         }
     }
-}
 
-/// The actor: owns the state and applies commands in arrival order until every handle is gone.
-async fn run_actor(mut commands: mpsc::Receiver<Command>) {
-    let mut state = State::default();
-    while let Some(command) = commands.recv().await {
-        state.handle(command);
+    /// Records a new job as Queued, with the next id (1, 2, 3, ...).
+    pub fn accept(&mut self, payload: String) -> Job {
+        self.last_id += 1;
+        let job = Job {
+            id: self.last_id,
+            payload,
+        };
+        let entry = Entry {
+            job: job.clone(),
+            status: Status::Queued,
+        };
+        self.jobs.insert(job.id, entry);
+        job
+    }
+
+    /// A worker is about to run `id`. From Queued the job becomes Running attempt 1; from
+    /// Backoff{n}, Running attempt n + 1. Returns the attempt number, or `None` when the job may
+    /// not start (unknown, already running, Done or Dead): the caller must then not run it.
+    pub fn start(&mut self, id: JobId) -> Option<u32> {
+        // TODO: From Queued start attempt 1, from Backoff{n} attempt n + 1; refuse anything else.
+        todo!()
+    }
+
+    /// The running attempt of `id` returned `output`: the job is Done, and its waiters hear so.
+    /// Returns false (and changes nothing) when the job is not Running.
+    pub fn succeed(&mut self, id: JobId, output: String) -> bool {
+        // TODO: Only a Running job becomes Done; tell its waiters (`settle`).
+        todo!()
+    }
+
+    /// The running attempt of `id` failed with `error`. With attempts left the job waits in
+    /// Backoff; after the last one it is Dead, gets one dead letter, and its waiters hear so.
+    /// `None` (and no change) when the job is not Running.
+    pub fn fail(&mut self, id: JobId, error: String) -> Option<AfterFailure> {
+        // TODO: Only a Running job fails. Attempts left: Backoff and Retry. The last one: Dead, one
+        //       dead letter, waiters told.
+        todo!()
+    }
+
+    /// Tells everyone waiting for `id` how it ended.
+    fn settle(&mut self, id: JobId, outcome: Outcome) {
+        for waiter in self.waiters.remove(&id).unwrap_or_default() {
+            // A waiter that stopped listening is no error.
+            let _ = waiter.send(outcome.clone());
+        }
+    }
+
+    /// A receiver that gets the job's outcome when it is Done or Dead (at once if it already
+    /// is); `None` for an id never accepted.
+    pub fn wait(&mut self, id: JobId) -> Option<oneshot::Receiver<Outcome>> {
+        let entry = self.jobs.get(&id)?;
+        let (tell, told) = oneshot::channel();
+        match &entry.status {
+            Status::Done { output } => {
+                let _ = tell.send(Outcome::Done(output.clone()));
+            }
+            Status::Dead { error } => {
+                let _ = tell.send(Outcome::Dead(error.clone()));
+            }
+            _ => self.waiters.entry(id).or_default().push(tell),
+        }
+        Some(told)
+    }
+
+    pub fn status(&self, id: JobId) -> Option<Status> {
+        self.jobs.get(&id).map(|entry| entry.status.clone())
+    }
+
+    /// How many jobs are in each status now.
+    pub fn stats(&self) -> Stats {
+        let mut stats = Stats {
+            accepted: self.jobs.len(),
+            ..Stats::default()
+        };
+        for entry in self.jobs.values() {
+            match entry.status {
+                Status::Queued => stats.queued += 1,
+                Status::Running { .. } => stats.running += 1,
+                Status::Backoff { .. } => stats.backoff += 1,
+                Status::Done { .. } => stats.done += 1,
+                Status::Dead { .. } => stats.dead += 1,
+            }
+        }
+        stats
+    }
+
+    pub fn dead_letters(&self) -> &[DeadLetter] {
+        &self.dead_letters
     }
 }
 
+/// The ledger, shared by every part of the service.
 #[derive(Clone)]
-pub struct QueueHandle {
-    commands: mpsc::Sender<Command>,
-}
+pub struct Books(Arc<Mutex<Ledger>>);
 
-impl QueueHandle {
-    /// Starts the actor on the current tokio runtime.
-    pub fn spawn() -> QueueHandle {
-        let (commands, inbox) = mpsc::channel(64);
-        tokio::spawn(run_actor(inbox));
-        QueueHandle { commands }
+impl Books {
+    pub fn new(max_attempts: u32) -> Books {
+        Books(Arc::new(Mutex::new(Ledger::new(max_attempts))))
     }
 
-    async fn ask<T>(&self, command: impl FnOnce(oneshot::Sender<T>) -> Command) -> T {
-        let (reply, answer) = oneshot::channel();
-        self.commands
-            .send(command(reply))
-            .await
-            .expect("the state actor has stopped");
-        answer
-            .await
-            .expect("the state actor dropped the reply sender without answering")
-    }
-
-    pub async fn enqueue(&self, payload: impl Into<String>) -> JobId {
-        let payload = payload.into();
-        self.ask(|reply| Command::Enqueue { payload, reply }).await
-    }
-
-    pub async fn dequeue(&self) -> Option<Job> {
-        self.ask(|reply| Command::Dequeue { reply }).await
-    }
-
-    pub async fn finish(&self, id: JobId, ok: bool) {
-        self.commands
-            .send(Command::Finish { id, ok })
-            .await
-            .expect("the state actor has stopped");
-    }
-
-    pub async fn status(&self, id: JobId) -> Option<JobStatus> {
-        self.ask(|reply| Command::Status { id, reply }).await
-    }
-
-    pub async fn stats(&self) -> Stats {
-        self.ask(|reply| Command::Stats { reply }).await
+    /// Runs `change` on the ledger under its lock. `change` is not async, so the lock is never
+    /// held across an `.await`.
+    pub fn with<T>(&self, change: impl FnOnce(&mut Ledger) -> T) -> T {
+        let mut ledger = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        change(&mut ledger)
     }
 }
 
@@ -148,128 +226,163 @@ fn main() {}
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashSet;
 
-    fn stats(queued: usize, running: usize, done: usize, failed: usize) -> Stats {
-        Stats {
-            queued,
-            running,
-            done,
-            failed,
-        }
+    fn running(ledger: &mut Ledger, payload: &str) -> JobId {
+        let id = ledger.accept(payload.to_string()).id;
+        assert_eq!(ledger.start(id), Some(1), "a queued job starts attempt 1");
+        id
     }
 
-    #[tokio::test]
-    async fn ids_that_repeat_or_do_not_grow_are_rejected() {
-        let queue = QueueHandle::spawn();
-        let ids = [
-            queue.enqueue("a").await,
-            queue.enqueue("b").await,
-            queue.enqueue("c").await,
-        ];
-        assert_eq!(
-            ids,
-            [1, 2, 3],
-            "ids start at 1 and grow by one per enqueued job"
+    #[test]
+    fn acknowledging_a_job_before_it_ran_is_rejected() {
+        let mut ledger = Ledger::new(3);
+        let id = ledger.accept("resize photo".to_string()).id;
+        let mut told = ledger.wait(id).expect("an accepted job can be waited for");
+        assert!(
+            !ledger.succeed(id, "early".to_string()),
+            "succeed on a job that never started must be refused: nothing ran yet"
         );
-        assert_eq!(queue.status(2).await, Some(JobStatus::Queued));
+        assert_eq!(ledger.status(id), Some(Status::Queued));
+        assert!(
+            told.try_recv().is_err(),
+            "the waiter was told before the job ran"
+        );
+        assert_eq!(ledger.fail(id, "early".to_string()), None);
+        assert_eq!(ledger.status(id), Some(Status::Queued));
+    }
+
+    #[test]
+    fn a_job_started_twice_is_rejected() {
+        let mut ledger = Ledger::new(3);
+        let id = running(&mut ledger, "send mail");
         assert_eq!(
-            queue.status(99).await,
+            ledger.start(id),
             None,
-            "an id never enqueued has no status"
+            "a running job must not start again: two workers would run it"
+        );
+        assert!(ledger.succeed(id, "sent".to_string()));
+        assert_eq!(ledger.start(id), None, "a Done job must not run again");
+        assert!(!ledger.succeed(id, "sent again".to_string()));
+        assert_eq!(ledger.start(99), None, "an unknown id cannot start");
+    }
+
+    #[test]
+    fn attempts_that_do_not_count_up_are_rejected() {
+        let mut ledger = Ledger::new(3);
+        let id = running(&mut ledger, "flaky");
+        assert_eq!(
+            ledger.fail(id, "timeout".to_string()),
+            Some(AfterFailure::Retry { attempt: 1 })
+        );
+        assert_eq!(ledger.status(id), Some(Status::Backoff { attempt: 1 }));
+        assert_eq!(
+            ledger.start(id),
+            Some(2),
+            "after Backoff{{1}} comes attempt 2"
+        );
+        assert_eq!(ledger.status(id), Some(Status::Running { attempt: 2 }));
+        assert!(ledger.succeed(id, "ok".to_string()));
+        assert_eq!(
+            ledger.status(id),
+            Some(Status::Done {
+                output: "ok".to_string()
+            })
         );
     }
 
-    #[tokio::test]
-    async fn lifo_dequeue_is_rejected() {
-        let queue = QueueHandle::spawn();
-        for payload in ["first", "second", "third"] {
-            queue.enqueue(payload).await;
-        }
-        let mut order = Vec::new();
-        while let Some(job) = queue.dequeue().await {
-            order.push(job.payload);
-            assert!(
-                order.len() <= 3,
-                "dequeue handed out more jobs than were enqueued"
-            );
+    #[test]
+    fn retrying_forever_is_rejected() {
+        let mut ledger = Ledger::new(3);
+        let id = running(&mut ledger, "always fails");
+        let mut verdicts = Vec::new();
+        for _ in 0..3 {
+            verdicts.push(ledger.fail(id, "no".to_string()));
+            if ledger.start(id).is_none() {
+                break;
+            }
         }
         assert_eq!(
-            order,
-            ["first", "second", "third"],
-            "the oldest job goes first"
+            verdicts,
+            [
+                Some(AfterFailure::Retry { attempt: 1 }),
+                Some(AfterFailure::Retry { attempt: 2 }),
+                Some(AfterFailure::Dead),
+            ],
+            "with 3 attempts allowed, the third failure is the last"
+        );
+        assert_eq!(
+            ledger.status(id),
+            Some(Status::Dead {
+                error: "no".to_string()
+            })
+        );
+        assert_eq!(ledger.start(id), None, "a Dead job must not run again");
+    }
+
+    #[test]
+    fn a_dropped_or_doubled_dead_letter_is_rejected() {
+        let mut ledger = Ledger::new(2);
+        let id = running(&mut ledger, "bad input");
+        ledger.fail(id, "parse error".to_string());
+        ledger.start(id);
+        ledger.fail(id, "parse error again".to_string());
+        ledger.fail(id, "and again".to_string());
+        assert_eq!(
+            ledger.dead_letters(),
+            [DeadLetter {
+                job: Job {
+                    id,
+                    payload: "bad input".to_string()
+                },
+                attempts: 2,
+                last_error: "parse error again".to_string(),
+            }],
+            "a job that used its last attempt leaves exactly one dead letter"
         );
     }
 
-    #[tokio::test]
-    async fn dequeue_that_does_not_mark_running_is_rejected() {
-        let queue = QueueHandle::spawn();
-        let first = queue.enqueue("x").await;
-        queue.enqueue("y").await;
-        let job = queue.dequeue().await.expect("a job was queued");
+    #[test]
+    fn a_waiter_never_told_is_rejected() {
+        let mut ledger = Ledger::new(1);
+        let good = running(&mut ledger, "good");
+        let bad = running(&mut ledger, "bad");
+        let mut told_good = ledger.wait(good).unwrap();
+        let mut told_bad = ledger.wait(bad).unwrap();
+        ledger.succeed(good, "42".to_string());
+        ledger.fail(bad, "boom".to_string());
+        assert_eq!(told_good.try_recv(), Ok(Outcome::Done("42".to_string())));
+        assert_eq!(told_bad.try_recv(), Ok(Outcome::Dead("boom".to_string())));
+        let mut late = ledger.wait(good).unwrap();
         assert_eq!(
-            job,
-            Job {
-                id: first,
-                payload: "x".to_string()
+            late.try_recv(),
+            Ok(Outcome::Done("42".to_string())),
+            "a waiter who comes after the end hears at once"
+        );
+        assert!(ledger.wait(1234).is_none());
+    }
+
+    #[test]
+    fn stats_that_lose_a_job_are_rejected() {
+        let mut ledger = Ledger::new(2);
+        let done = running(&mut ledger, "a");
+        let retrying = running(&mut ledger, "b");
+        let dead = running(&mut ledger, "c");
+        ledger.accept("d".to_string());
+        ledger.succeed(done, String::new());
+        ledger.fail(retrying, String::new());
+        ledger.fail(dead, String::new());
+        ledger.start(dead);
+        ledger.fail(dead, String::new());
+        assert_eq!(
+            ledger.stats(),
+            Stats {
+                accepted: 4,
+                queued: 1,
+                running: 0,
+                backoff: 1,
+                done: 1,
+                dead: 1,
             }
         );
-        assert_eq!(queue.status(first).await, Some(JobStatus::Running));
-        assert_eq!(queue.stats().await, stats(1, 1, 0, 0));
-    }
-
-    #[tokio::test]
-    async fn empty_dequeue_that_waits_or_drops_the_reply_is_rejected() {
-        let queue = QueueHandle::spawn();
-        assert_eq!(
-            queue.dequeue().await,
-            None,
-            "nothing queued: reply None at once"
-        );
-    }
-
-    #[tokio::test]
-    async fn finish_counted_twice_or_for_unknown_jobs_is_rejected() {
-        let queue = QueueHandle::spawn();
-        let good = queue.enqueue("good").await;
-        let bad = queue.enqueue("bad").await;
-        let waiting = queue.enqueue("still waiting").await;
-        queue.dequeue().await;
-        queue.dequeue().await;
-        queue.finish(good, true).await;
-        queue.finish(bad, false).await;
-        queue.finish(good, false).await; // already done: ignored
-        queue.finish(waiting, true).await; // never started: ignored
-        queue.finish(77, true).await; // unknown: ignored
-        assert_eq!(queue.status(good).await, Some(JobStatus::Done));
-        assert_eq!(queue.status(bad).await, Some(JobStatus::Failed));
-        assert_eq!(queue.status(waiting).await, Some(JobStatus::Queued));
-        assert_eq!(queue.stats().await, stats(1, 0, 1, 1));
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn ids_shared_between_clients_are_rejected() {
-        let queue = QueueHandle::spawn();
-        let mut clients = Vec::new();
-        for client in 0..10 {
-            let queue = queue.clone();
-            clients.push(tokio::spawn(async move {
-                let mut ids = Vec::new();
-                for n in 0..10 {
-                    ids.push(queue.enqueue(format!("{client}-{n}")).await);
-                }
-                ids
-            }));
-        }
-        let mut all = HashSet::new();
-        for client in clients {
-            all.extend(client.await.unwrap());
-        }
-        assert_eq!(
-            all.len(),
-            100,
-            "100 jobs from 10 clients need 100 different ids"
-        );
-        assert_eq!(queue.stats().await, stats(100, 0, 0, 0));
     }
 }

@@ -1,63 +1,92 @@
-// queue2: a dispatcher and a worker pool with two limits
+// queue2: the intake — a bounded queue that slows producers, and a dispatcher that keeps a limit
 //
-// Producers hand jobs to the pool with `submit`. Two limits keep the pool from drowning:
-// - the submission channel holds at most `capacity` jobs, so when it is full `submit` waits:
-//   a fast producer is slowed to the pool's pace (backpressure) instead of piling up memory;
-// - a `Semaphore` with `max_in_flight` permits caps how many jobs run at the same time.
+// This step builds on your queue1: the ledger is declared below as a module, and everything
+// public in it is used here as if it were written in this file.
 //
-//     submit ──▶ [ bounded channel ] ──▶ dispatcher ──permit──▶ tokio::spawn(handler(job))
+//     submit ──slot──▶ record in the ledger ──▶ [ bounded channel ] ──▶ dispatcher
+//                                                                        │ permit first,
+//                                                                        ▼ then a job
+//                                                           tracker.spawn(run(job, permit))
 //
-// The dispatcher must take a permit *before* it spawns a job and keep it until that job has
-// finished; while no permit is free it stops taking jobs out of the channel, the channel fills
-// up and `submit` waits. This step is on its own: it needs only the `Job` type from queue1.
+// Two rules of order make the parts fit:
+// - `Submitter::submit` takes a slot in the channel (`Sender::reserve`) *before* it records the
+//   job in the ledger, and sends it through that slot right after. A producer facing a full
+//   queue waits without leaving a job in the ledger that no worker will ever see, and once the
+//   service stops accepting (`closing` is cancelled) nothing more is recorded: `Err(Closed)`.
+// - The dispatcher takes a worker permit *before* it takes a job out of the channel. Jobs then
+//   stay in the channel while every worker is busy, the channel fills up, and `submit` waits:
+//   that is the backpressure (chapter 21). A dispatcher that takes the job first holds one more
+//   than the limit and empties the channel faster than the workers run.
 //
-// Write `Pool::start` (the channel and the dispatcher task) and `dispatch`.
+// Every job runs in a task of the `TaskTracker`, so that shutdown (queue5) can wait for all of
+// them. `next_job` is written: once `closing` fires it closes the channel, and still hands out
+// every job already in it (the drain), then `None`.
+//
+// Write `Submitter::submit` and the loop in `dispatch`.
+
+#[path = "queue1.rs"]
+mod queue1;
+pub use queue1::*;
 
 use std::future::Future;
 use std::sync::Arc;
 
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
-pub type JobId = u64;
+/// The service no longer accepts jobs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Closed;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Job {
-    pub id: JobId,
-    pub payload: String,
+/// A producer's handle on the intake: cheap to clone.
+#[derive(Clone)]
+pub struct Submitter {
+    pub slots: mpsc::Sender<Job>,
+    pub books: Books,
+    pub closing: CancellationToken,
 }
 
-pub struct Pool {
-    submissions: mpsc::Sender<Job>,
-}
-
-impl Pool {
-    /// Starts the dispatcher. `handler(job)` is the work; the pool runs at most `max_in_flight`
-    /// of them at once, and holds at most `capacity` submitted jobs that have not started yet.
-    pub fn start<H, Fut>(capacity: usize, max_in_flight: usize, handler: H) -> Pool
-    where
-        H: Fn(Job) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = ()> + Send + 'static,
-    {
-        // TODO: create the bounded submission channel, a Semaphore with `max_in_flight`
-        // permits (in an Arc), spawn `dispatch` with the receiver, and keep the sender.
+impl Submitter {
+    /// Waits for room in the intake, records the job and hands it to the dispatcher; returns
+    /// its id. `Err(Closed)` once `closing` is cancelled (even while waiting for room).
+    pub async fn submit(&self, payload: impl Into<String>) -> Result<JobId, Closed> {
+        // TODO: a slot first (refuse once `closing` is cancelled, even while waiting for one), then
+        //       the ledger's `accept`, then send the job through the slot.
         todo!()
     }
+}
 
-    /// Hands a job to the pool; waits while the submission channel is full.
-    /// Gives the job back if the pool has stopped.
-    pub async fn submit(&self, job: Job) -> Result<(), Job> {
-        self.submissions.send(job).await.map_err(|err| err.0)
+/// The next job to run; once `closing` fires, the channel is closed and drained: what is in it
+/// still comes out, then `None`.
+pub async fn next_job(inbox: &mut mpsc::Receiver<Job>, closing: &CancellationToken) -> Option<Job> {
+    if inbox.is_closed() {
+        return inbox.recv().await;
+    }
+    tokio::select! {
+        biased;
+        job = inbox.recv() => job,
+        () = closing.cancelled() => {
+            inbox.close();
+            inbox.recv().await
+        }
     }
 }
 
-async fn dispatch<H, Fut>(mut inbox: mpsc::Receiver<Job>, limit: Arc<Semaphore>, handler: Arc<H>)
-where
-    H: Fn(Job) -> Fut + Send + Sync + 'static,
+/// Runs every job that comes out of `inbox` as `run(job, permit)` in a task of `tracker`, at
+/// most as many at once as `limit` has permits. Returns when the intake is closed and drained.
+pub async fn dispatch<R, Fut>(
+    mut inbox: mpsc::Receiver<Job>,
+    limit: Arc<Semaphore>,
+    tracker: TaskTracker,
+    closing: CancellationToken,
+    run: R,
+) where
+    R: Fn(Job, OwnedSemaphorePermit) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    // TODO: repeatedly take a permit (`limit.clone().acquire_owned()`), then a job from
-    // `inbox` (return when it yields None), and spawn a task that runs `handler(job)` and
-    // drops the permit only after the job is finished.
+    // TODO: loop: a permit first, then `next_job` (return on None), then run the job with its
+    //       permit in a task of the tracker.
     todo!()
 }
 
@@ -67,94 +96,162 @@ fn main() {}
 mod tests {
     use super::*;
     use std::sync::Mutex;
-    use std::sync::atomic::{AtomicUsize, Ordering};
     use std::time::Duration;
     use tokio::sync::Notify;
-    use tokio::time::{sleep, timeout};
+    use tokio::time::timeout;
 
-    fn job(id: JobId) -> Job {
-        Job {
-            id,
-            payload: format!("job {id}"),
+    struct Intake {
+        submitter: Submitter,
+        books: Books,
+        closing: CancellationToken,
+        tracker: TaskTracker,
+        started: Arc<Mutex<Vec<JobId>>>,
+        gate: Arc<Notify>,
+    }
+
+    /// An intake with `capacity` slots and `workers` permits whose jobs record that they
+    /// started, then wait for the gate (each `notify_one` lets one finish).
+    fn intake(capacity: usize, workers: usize) -> Intake {
+        let (slots, inbox) = mpsc::channel(capacity);
+        let books = Books::new(3);
+        let closing = CancellationToken::new();
+        let tracker = TaskTracker::new();
+        let started = Arc::new(Mutex::new(Vec::new()));
+        let gate = Arc::new(Notify::new());
+        let (s, g) = (started.clone(), gate.clone());
+        let run = move |job: Job, permit: OwnedSemaphorePermit| {
+            let (started, gate) = (s.clone(), g.clone());
+            async move {
+                started.lock().unwrap().push(job.id);
+                gate.notified().await;
+                drop(permit);
+            }
+        };
+        let limit = Arc::new(Semaphore::new(workers));
+        tokio::spawn(dispatch(
+            inbox,
+            limit,
+            tracker.clone(),
+            closing.clone(),
+            run,
+        ));
+        let submitter = Submitter {
+            slots,
+            books: books.clone(),
+            closing: closing.clone(),
+        };
+        Intake {
+            submitter,
+            books,
+            closing,
+            tracker,
+            started,
+            gate,
         }
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn producer_not_slowed_by_a_full_queue_is_rejected() {
-        // Jobs that never finish on their own: they wait for the gate.
-        let gate = Arc::new(Notify::new());
-        let started = Arc::new(AtomicUsize::new(0));
-        let (g, s) = (gate.clone(), started.clone());
-        let pool = Pool::start(2, 1, move |_job| {
-            let (gate, started) = (g.clone(), s.clone());
-            async move {
-                started.fetch_add(1, Ordering::SeqCst);
-                gate.notified().await;
-            }
-        });
-        // One job runs, two wait in the channel, and the dispatcher may hold one more while it
-        // waits for a permit. Anything beyond that must make `submit` wait.
+    /// Submits until a submit has waited a (paused) second; returns how many were accepted.
+    async fn fill(submitter: &Submitter) -> usize {
         let mut accepted = 0;
-        for id in 1..=10 {
-            // The clock is paused: this timeout costs no real time, it fires once everything
-            // is stuck waiting.
-            match timeout(Duration::from_secs(1), pool.submit(job(id))).await {
-                Ok(Ok(())) => accepted += 1,
-                Ok(Err(_)) => panic!("the pool stopped: the dispatcher must keep running"),
+        for n in 0..20 {
+            match timeout(Duration::from_secs(1), submitter.submit(format!("job {n}"))).await {
+                Ok(Ok(_)) => accepted += 1,
+                Ok(Err(Closed)) => panic!("the intake refused a job before it was closed"),
                 Err(_) => break,
             }
         }
-        assert!(
-            accepted <= 4,
-            "submit accepted {accepted} jobs while 1 may run and the channel holds 2: a full \
-             queue must make the producer wait (bounded channel, permit before taking a job)"
-        );
-        assert!(
-            accepted >= 3,
-            "only {accepted} jobs accepted: capacity 2 plus 1 running fit"
-        );
+        accepted
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_producer_not_slowed_by_a_full_queue_is_rejected() {
+        let intake = intake(2, 1);
+        let accepted = fill(&intake.submitter).await;
         assert_eq!(
-            started.load(Ordering::SeqCst),
-            1,
-            "exactly one job may be running"
+            accepted, 3,
+            "one job runs and two wait in the channel: the fourth submit must wait (take the \
+             permit before the job, so busy workers leave jobs in the channel)"
+        );
+        assert_eq!(*intake.started.lock().unwrap(), [1]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_job_recorded_before_its_slot_is_rejected() {
+        let intake = intake(1, 1);
+        let accepted = fill(&intake.submitter).await;
+        let recorded = intake.books.with(|ledger| ledger.stats().accepted);
+        assert_eq!(
+            recorded, accepted,
+            "the ledger holds {recorded} jobs but submit returned {accepted} ids: a submit that \
+             is still waiting for room must not have recorded its job yet"
         );
     }
 
     #[tokio::test(start_paused = true)]
-    async fn more_jobs_in_flight_than_the_limit_is_rejected() {
-        let in_flight = Arc::new(AtomicUsize::new(0));
-        let max_seen = Arc::new(AtomicUsize::new(0));
-        let done = Arc::new(Mutex::new(Vec::new()));
-        let (f, m, d) = (in_flight.clone(), max_seen.clone(), done.clone());
-        let pool = Pool::start(4, 3, move |job| {
-            let (in_flight, max_seen, done) = (f.clone(), m.clone(), d.clone());
-            async move {
-                let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
-                max_seen.fetch_max(now, Ordering::SeqCst);
-                sleep(Duration::from_millis(10)).await;
-                in_flight.fetch_sub(1, Ordering::SeqCst);
-                done.lock().unwrap().push(job.id);
-            }
-        });
-        for id in 1..=20 {
-            pool.submit(job(id)).await.expect("the pool stopped");
+    async fn more_jobs_at_once_than_the_workers_is_rejected() {
+        let intake = intake(8, 3);
+        for n in 0..8 {
+            intake.submitter.submit(format!("job {n}")).await.unwrap();
         }
-        sleep(Duration::from_secs(1)).await;
-        let mut done = done.lock().unwrap().clone();
-        done.sort();
+        tokio::time::sleep(Duration::from_millis(1)).await;
         assert_eq!(
-            done,
-            (1..=20).collect::<Vec<_>>(),
-            "every submitted job runs once"
+            intake.started.lock().unwrap().len(),
+            3,
+            "3 workers: exactly 3 jobs may run while none has finished"
         );
-        let max = max_seen.load(Ordering::SeqCst);
-        assert!(
-            max <= 3,
-            "{max} jobs ran at once with a limit of 3: hold the permit until the job ends"
-        );
+        intake.gate.notify_one();
+        tokio::time::sleep(Duration::from_millis(1)).await;
         assert_eq!(
-            max, 3,
-            "only {max} at once: jobs must run concurrently, up to the limit"
+            intake.started.lock().unwrap().len(),
+            4,
+            "one job finished: one more may start"
         );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn accepting_after_closing_is_rejected() {
+        let intake = intake(4, 1);
+        intake.submitter.submit("before").await.unwrap();
+        intake.closing.cancel();
+        assert_eq!(
+            intake.submitter.submit("after").await,
+            Err(Closed),
+            "once closing is cancelled, submit refuses"
+        );
+        assert_eq!(intake.books.with(|ledger| ledger.stats().accepted), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn closing_that_drops_buffered_jobs_or_jobs_outside_the_tracker_are_rejected() {
+        let intake = intake(8, 2);
+        for n in 0..6 {
+            intake.submitter.submit(format!("job {n}")).await.unwrap();
+        }
+        intake.closing.cancel();
+        tokio::time::sleep(Duration::from_millis(1)).await;
+        assert_eq!(
+            intake.tracker.len(),
+            2,
+            "two jobs run: each job's task must be spawned on the tracker, or shutdown cannot \
+             wait for it"
+        );
+        for _ in 0..6 {
+            intake.gate.notify_one();
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        let mut started = intake.started.lock().unwrap().clone();
+        started.sort();
+        assert_eq!(
+            started,
+            [1, 2, 3, 4, 5, 6],
+            "jobs accepted before closing must all still run, once each"
+        );
+        intake.tracker.close();
+        if timeout(Duration::from_secs(1), intake.tracker.wait())
+            .await
+            .is_err()
+        {
+            panic!("the tracker never emptied: a job task is still waiting");
+        }
     }
 }

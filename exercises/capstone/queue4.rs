@@ -1,70 +1,55 @@
-// queue4: retries with exponential backoff, then the dead-letter queue
+// queue4: a job's whole life in the pool — retries that do not take a worker, and a stop
 //
-// Jobs fail: a server is down, a lock is taken. Retrying at once hammers whatever is already
-// struggling, so each retry waits twice as long as the one before:
+// This step builds on your queue3: `attempt` runs one try. A job that failed waits out a
+// backoff and tries again, until the ledger says Done or Dead. The schedule itself is chapter
+// 26's (`backoff` below); the design question here is what the job holds while it waits.
 //
-//     attempt 1 ──base──▶ attempt 2 ──2·base──▶ attempt 3 ──4·base──▶ ... attempt max_attempts
+//     permit ──▶ attempt ──Some(n)──▶ wait backoff(n), holding nothing ──▶ new permit ──▶ attempt
+//                   │ None                  │ stop fires: cut the wait short,
+//                   ▼                       ▼ still run the attempts left
+//                 over                     (nothing is abandoned half-way)
 //
-// A job that fails `max_attempts` times is not dropped and not retried forever: it goes to the
-// dead-letter queue, exactly once, with its attempt count and last error, for a human or a
-// later sweep to look at. This step is on its own: it needs only the `Job` type from queue1.
+// - A worker permit is a slot for *running*. A job that sleeps through its backoff with a
+//   permit in hand takes a worker away from every other job: with a few failing jobs the whole
+//   pool waits on timers. Give the permit back (attempt does), sleep, then take a new one.
+// - Shutdown (queue5) cancels `stop`. A job in backoff then retries at once instead of
+//   sleeping on: the service can stop quickly without dropping the job. A job that simply
+//   returns when `stop` fires is lost: the ledger shows it in Backoff forever.
 //
-// Write `RetryPolicy::delay` and `run_with_retry`. Wait with tokio's timer: the tests run on a
-// paused clock and check the schedule to the millisecond.
+// Write `run_job`.
 
-use std::future::Future;
+#[path = "queue3.rs"]
+mod queue3;
+pub use queue3::*;
+
+use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::mpsc;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio_util::sync::CancellationToken;
 
-pub type JobId = u64;
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Job {
-    pub id: JobId,
-    pub payload: String,
+/// What every job task shares.
+pub struct Pool {
+    pub books: Books,
+    pub work: Work,
+    /// The worker permits (one per job running at a time).
+    pub limit: Arc<Semaphore>,
+    /// The wait after the first failed attempt; it doubles after each one.
+    pub base_backoff: Duration,
+    /// Cancelled at shutdown: waits between attempts end at once.
+    pub stop: CancellationToken,
 }
 
-#[derive(Debug, Clone, Copy)]
-pub struct RetryPolicy {
-    /// How many times a job may run in all, the first attempt included (at least 1).
-    pub max_attempts: u32,
-    /// The wait after the first failure; every later wait is twice the one before.
-    pub base: Duration,
+/// The wait after failed attempt `attempt` (1, 2, 3, ...): base, 2·base, 4·base, ...
+pub fn backoff(base: Duration, attempt: u32) -> Duration {
+    base.saturating_mul(2u32.saturating_pow(attempt.saturating_sub(1)))
 }
 
-impl RetryPolicy {
-    /// The wait after the `failures`-th failure (1, 2, 3, ...): base, 2·base, 4·base, ...
-    pub fn delay(&self, failures: u32) -> Duration {
-        // TODO: base for the first failure, doubled for every failure after it.
-        todo!()
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeadLetter {
-    pub job: Job,
-    pub attempts: u32,
-    pub last_error: String,
-}
-
-/// Runs `attempt(&job)` until it succeeds or `policy.max_attempts` attempts have failed.
-/// Returns the successful output; after the last failure sends the job to `dead_letters` and
-/// returns the last error.
-pub async fn run_with_retry<F, Fut>(
-    job: Job,
-    policy: RetryPolicy,
-    mut attempt: F,
-    dead_letters: &mpsc::UnboundedSender<DeadLetter>,
-) -> Result<String, String>
-where
-    F: FnMut(&Job) -> Fut,
-    Fut: Future<Output = Result<String, String>>,
-{
-    // TODO: call `attempt(&job).await` until it returns Ok (return that output). After each
-    // failure: if this was attempt number `policy.max_attempts`, send one DeadLetter (the job,
-    // the number of attempts, the last error) and return Err(last error); otherwise wait
-    // `policy.delay(failures)` with tokio::time::sleep and try again.
+/// Runs `job` until it is over (Done or Dead): the first attempt with `permit`, every retry
+/// after its backoff with a permit of its own.
+pub async fn run_job(pool: Arc<Pool>, job: Job, permit: OwnedSemaphorePermit) {
+    // TODO: attempt after attempt until `attempt` says None. Between them wait out `backoff`
+    //       without a permit (the stop cuts the wait short), then take a new permit.
     todo!()
 }
 
@@ -73,148 +58,147 @@ fn main() {}
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::{Arc, Mutex};
-    use tokio::sync::mpsc::unbounded_channel;
-    use tokio::time::Instant;
+    use std::sync::Mutex;
+    use tokio::time::{Instant, timeout};
 
-    const MS: Duration = Duration::from_millis(1);
+    /// Each attempt: the payload, the attempt number, and when it started.
+    type Log = Arc<Mutex<Vec<(String, u32, Duration)>>>;
 
-    fn job(id: JobId) -> Job {
-        Job {
-            id,
-            payload: format!("job {id}"),
-        }
-    }
-
-    fn policy(max_attempts: u32) -> RetryPolicy {
-        RetryPolicy {
-            max_attempts,
-            base: 10 * MS,
-        }
-    }
-
-    /// An attempt function that fails the first `failures` times, logging each attempt's time.
-    fn flaky(
-        failures: u32,
-        log: Arc<Mutex<Vec<Instant>>>,
-    ) -> impl FnMut(&Job) -> std::future::Ready<Result<String, String>> {
-        move |job| {
-            let mut log = log.lock().unwrap();
-            log.push(Instant::now());
-            let n = log.len() as u32;
-            assert!(
-                n <= 20,
-                "the job was attempted more than 20 times: respect max_attempts"
-            );
-            std::future::ready(if n > failures {
-                Ok(format!("{} ok on attempt {n}", job.payload))
-            } else {
-                Err(format!("attempt {n} failed"))
-            })
-        }
-    }
-
-    #[test]
-    fn delay_that_is_not_exponential_is_rejected() {
-        let p = policy(10);
-        let delays: Vec<Duration> = (1..=5).map(|n| p.delay(n)).collect();
-        assert_eq!(delays, [10 * MS, 20 * MS, 40 * MS, 80 * MS, 160 * MS]);
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn retry_schedule_that_is_not_exponential_is_rejected() {
+    /// A pool with `workers` permits; the work fails while the payload's number (`fail 2`) is
+    /// at least the attempt, and logs when each attempt started.
+    fn pool(workers: usize, base: Duration) -> (Arc<Pool>, Log) {
         let log = Arc::new(Mutex::new(Vec::new()));
-        let (dead_tx, _dead) = unbounded_channel();
-        let out = run_with_retry(job(1), policy(5), flaky(3, log.clone()), &dead_tx).await;
-        assert_eq!(out, Ok("job 1 ok on attempt 4".to_string()));
-        let log = log.lock().unwrap();
-        let gaps: Vec<Duration> = log.windows(2).map(|w| w[1] - w[0]).collect();
-        assert_eq!(
-            gaps,
-            [10 * MS, 20 * MS, 40 * MS],
-            "the waits between attempts must double, measured on tokio's (paused) clock"
-        );
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn wrong_number_of_attempts_is_rejected() {
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let (dead_tx, _dead) = unbounded_channel();
+        let l = log.clone();
         let start = Instant::now();
-        let out = run_with_retry(job(2), policy(4), flaky(u32::MAX, log.clone()), &dead_tx).await;
+        let work: Work = Arc::new(move |job: &Job, attempt: u32| {
+            l.lock()
+                .unwrap()
+                .push((job.payload.clone(), attempt, start.elapsed()));
+            let fails: u32 = job.payload.trim_start_matches("fail ").parse().unwrap_or(0);
+            if attempt <= fails {
+                Err(format!("{} failed attempt {attempt}", job.payload))
+            } else {
+                Ok(format!("{} ok", job.payload))
+            }
+        });
+        let pool = Pool {
+            books: Books::new(3),
+            work,
+            limit: Arc::new(Semaphore::new(workers)),
+            base_backoff: base,
+            stop: CancellationToken::new(),
+        };
+        (Arc::new(pool), log)
+    }
+
+    /// Accepts `payload` and starts its job task the way the dispatcher does: permit first.
+    async fn submit(pool: &Arc<Pool>, payload: &str) -> (JobId, tokio::task::JoinHandle<()>) {
+        let job = pool.books.with(|ledger| ledger.accept(payload.to_string()));
+        let permit = pool.limit.clone().acquire_owned().await.unwrap();
+        let id = job.id;
+        (id, tokio::spawn(run_job(pool.clone(), job, permit)))
+    }
+
+    async fn finished(task: tokio::task::JoinHandle<()>) {
+        match timeout(Duration::from_secs(3600), task).await {
+            Ok(joined) => joined.expect("the job task panicked"),
+            Err(_) => panic!("the job task was still going after an hour (paused clock)"),
+        }
+    }
+
+    fn status(pool: &Pool, id: JobId) -> Option<Status> {
+        pool.books.with(|ledger| ledger.status(id))
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn retries_without_a_growing_backoff_are_rejected() {
+        let (pool, log) = pool(1, Duration::from_millis(100));
+        let (id, task) = submit(&pool, "fail 2").await;
+        finished(task).await;
+        let starts: Vec<(u32, Duration)> = log.lock().unwrap().iter().map(|e| (e.1, e.2)).collect();
         assert_eq!(
-            out,
-            Err("attempt 4 failed".to_string()),
-            "the last error is returned"
+            starts,
+            [
+                (1, Duration::ZERO),
+                (2, Duration::from_millis(100)),
+                (3, Duration::from_millis(300)),
+            ],
+            "attempt 2 starts one base (100 ms) after attempt 1, attempt 3 two bases after that"
         );
+        assert_eq!(
+            status(&pool, id),
+            Some(Status::Done {
+                output: "fail 2 ok".to_string()
+            })
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_permit_held_through_the_backoff_is_rejected() {
+        let (pool, log) = pool(1, Duration::from_secs(10));
+        let (_, failing) = submit(&pool, "fail 9").await;
+        let (quick, task) = submit(&pool, "fail 0").await;
+        finished(task).await;
+        let quick_started = log
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|e| e.0 == "fail 0")
+            .map(|e| e.2);
+        assert_eq!(
+            quick_started,
+            Some(Duration::ZERO),
+            "with one worker, a job waiting out its backoff must leave the worker to others"
+        );
+        assert!(matches!(status(&pool, quick), Some(Status::Done { .. })));
+        finished(failing).await;
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn retrying_forever_or_without_a_permit_is_rejected() {
+        let (pool, log) = pool(2, Duration::from_millis(10));
+        let (id, task) = submit(&pool, "fail 9").await;
+        finished(task).await;
         assert_eq!(
             log.lock().unwrap().len(),
-            4,
-            "max_attempts = 4 means four attempts in all"
+            3,
+            "three attempts allowed, then the job is dead"
         );
+        assert!(matches!(status(&pool, id), Some(Status::Dead { .. })));
+        assert_eq!(pool.books.with(|ledger| ledger.dead_letters().len()), 1);
         assert_eq!(
-            start.elapsed(),
-            70 * MS,
-            "10 + 20 + 40 ms of waiting, and no wait after the final failure"
+            pool.limit.available_permits(),
+            2,
+            "every permit must be given back when the job is over"
         );
     }
 
     #[tokio::test(start_paused = true)]
-    async fn dead_letter_lost_or_duplicated_is_rejected() {
-        let (dead_tx, mut dead) = unbounded_channel();
-        let log = Arc::new(Mutex::new(Vec::new()));
-        run_with_retry(job(3), policy(3), flaky(u32::MAX, log), &dead_tx)
-            .await
-            .ok();
-        assert_eq!(
-            dead.try_recv().ok(),
-            Some(DeadLetter {
-                job: job(3),
-                attempts: 3,
-                last_error: "attempt 3 failed".to_string(),
-            }),
-            "a job out of attempts goes to the dead-letter queue with its count and last error"
-        );
-        assert!(
-            dead.try_recv().is_err(),
-            "the job was dead-lettered more than once"
-        );
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn success_sent_to_dead_letters_is_rejected() {
-        let (dead_tx, mut dead) = unbounded_channel();
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let out = run_with_retry(job(4), policy(3), flaky(2, log), &dead_tx).await;
-        assert_eq!(out, Ok("job 4 ok on attempt 3".to_string()));
-        assert!(
-            dead.try_recv().is_err(),
-            "a job that succeeded is not a dead letter"
-        );
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn backoff_that_blocks_other_jobs_is_rejected() {
-        // Three failing jobs retry side by side: their waits overlap on the paused clock.
-        let (dead_tx, mut dead) = unbounded_channel();
-        let start = Instant::now();
-        let dead_tx = &dead_tx;
-        let run = |id| {
-            let log = Arc::new(Mutex::new(Vec::new()));
-            run_with_retry(job(id), policy(3), flaky(u32::MAX, log), dead_tx)
-        };
-        let (a, b, c) = tokio::join!(run(10), run(11), run(12));
-        assert!(a.is_err() && b.is_err() && c.is_err());
-        assert_eq!(
-            start.elapsed(),
-            30 * MS,
-            "three jobs waiting 10 + 20 ms each, together"
-        );
-        let mut ids = Vec::new();
-        while let Ok(letter) = dead.try_recv() {
-            ids.push(letter.job.id);
+    async fn a_backoff_that_ignores_the_stop_is_rejected() {
+        let (pool, log) = pool(1, Duration::from_secs(3600));
+        let (id, task) = submit(&pool, "fail 1").await;
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        assert_eq!(status(&pool, id), Some(Status::Backoff { attempt: 1 }));
+        pool.stop.cancel();
+        if timeout(Duration::from_secs(1), task).await.is_err() {
+            panic!("the job still slept out its hour-long backoff after the stop");
         }
-        ids.sort();
-        assert_eq!(ids, [10, 11, 12], "each job is dead-lettered exactly once");
+        assert_eq!(log.lock().unwrap().len(), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_retry_abandoned_at_the_stop_is_rejected() {
+        let (pool, _) = pool(1, Duration::from_secs(3600));
+        let (id, task) = submit(&pool, "fail 1").await;
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        pool.stop.cancel();
+        finished(task).await;
+        assert_eq!(
+            status(&pool, id),
+            Some(Status::Done {
+                output: "fail 1 ok".to_string()
+            }),
+            "a stop cuts the wait short, never the job: its next attempt must still run"
+        );
     }
 }

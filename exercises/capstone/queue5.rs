@@ -1,124 +1,78 @@
-// queue5: graceful shutdown — stop accepting, finish everything, lose nothing
+// queue5: the service — start the parts, and stop them in an order that loses nothing
 //
-// Shutting the pool down must not lose a job a producer was told was accepted, and must not run
-// one twice. In order:
-//   1. stop accepting: from now on `submit` fails and hands the job back to its producer;
-//   2. drain: jobs already in the channel still run;
-//   3. wait: jobs that are running finish;
-//   4. report: the ids of every job that ran, each once.
+// This step builds on your queue4 (and everything under it). `Service::start` wires the parts
+// you wrote into one running service; `Service::shutdown` stops it so that every job a
+// producer was told was accepted ends Done or Dead, once, before shutdown returns.
 //
-//     shutdown() ──stop──▶ dispatcher: inbox.close() ─▶ recv() until None ─▶ join the JoinSet
+//     start:    ledger ─┬─ Submitter (bounded channel)      dispatcher ── tracker.spawn(run_job)
+//                       └──────────────── Pool { ledger, work, permits, backoff, stop } ──┘
 //
-// `mpsc::Receiver::close` does step 1 while keeping what is buffered for `recv`, and once the
-// buffer is empty `recv` returns None, even while producers still hold their `Submitter`s.
-// Dropping the receiver instead would throw the buffered jobs away; waiting for every sender to
-// go away could wait forever.
+//     shutdown: 1. cancel the token: submit refuses, the dispatcher closes and drains the
+//                  channel, and jobs in backoff retry at once (one token is both signals);
+//               2. await the dispatcher: after it returns, no job task will be spawned again;
+//               3. close the tracker and wait: every job task is over (`TaskTracker::wait`
+//                  returns only once the tracker is closed *and* empty);
+//               4. report from the ledger, now that nothing is moving.
 //
-// The pool from queue2 is below, reworked around a stop signal: the dispatcher is one
-// `select!` loop, and a `JoinSet` of running jobs replaces the semaphore (its length is the
-// number of jobs in flight), so no branch ever waits inside its body and the stop signal is
-// seen at once. Fill in the two TODOs in `dispatch`.
+// Closing the tracker before the dispatcher has drained lets `wait` return in a moment when
+// the tracker happens to be empty while jobs are still in the channel; a report taken before the
+// wait counts jobs that are still running.
+//
+// Write `Service::start` and `Service::shutdown`.
 
-use std::future::Future;
+#[path = "queue4.rs"]
+mod queue4;
+pub use queue4::*;
+
 use std::sync::Arc;
+use std::time::Duration;
 
-use tokio::sync::{mpsc, oneshot};
-use tokio::task::{JoinHandle, JoinSet};
+use tokio::sync::{Semaphore, mpsc};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
-pub type JobId = u64;
+#[derive(Debug, Clone, Copy)]
+pub struct Config {
+    /// How many accepted jobs may wait in the intake.
+    pub capacity: usize,
+    /// How many jobs may run at once.
+    pub workers: usize,
+    /// How many times a job may run, the first attempt included.
+    pub max_attempts: u32,
+    /// The wait after the first failed attempt.
+    pub base_backoff: Duration,
+}
 
+/// What shutdown found: every job's status count, and the dead letters.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Job {
-    pub id: JobId,
-    pub payload: String,
+pub struct Report {
+    pub stats: Stats,
+    pub dead_letters: Vec<DeadLetter>,
 }
 
-/// A producer's handle: cheap to clone, one per producer task.
-#[derive(Clone)]
-pub struct Submitter {
-    submissions: mpsc::Sender<Job>,
+pub struct Service {
+    pub submitter: Submitter,
+    pub books: Books,
+    token: CancellationToken,
+    tracker: TaskTracker,
+    dispatcher: JoinHandle<()>,
 }
 
-impl Submitter {
-    /// Waits while the channel is full; gives the job back once the pool has stopped accepting.
-    pub async fn submit(&self, job: Job) -> Result<(), Job> {
-        self.submissions.send(job).await.map_err(|err| err.0)
-    }
-}
-
-pub struct Pool {
-    submitter: Submitter,
-    stop: oneshot::Sender<()>,
-    dispatcher: JoinHandle<Vec<JobId>>,
-}
-
-impl Pool {
-    pub fn start<H, Fut>(capacity: usize, max_in_flight: usize, handler: H) -> Pool
-    where
-        H: Fn(Job) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = ()> + Send + 'static,
-    {
-        let (submissions, inbox) = mpsc::channel(capacity);
-        let (stop, stop_rx) = oneshot::channel();
-        let dispatcher = tokio::spawn(dispatch(inbox, stop_rx, max_in_flight, Arc::new(handler)));
-        Pool {
-            submitter: Submitter { submissions },
-            stop,
-            dispatcher,
-        }
+impl Service {
+    /// Starts the service on the current tokio runtime.
+    pub fn start(config: Config, work: Work) -> Service {
+        // TODO: the ledger, one token, a tracker, the bounded channel, the worker semaphore, the
+        //       Pool, the dispatcher task running `run_job` for each job, and the Submitter.
+        todo!()
     }
 
-    pub fn submitter(&self) -> Submitter {
-        self.submitter.clone()
+    /// Stops accepting, finishes every accepted job, and reports.
+    pub async fn shutdown(self) -> Report {
+        // TODO: cancel, await the dispatcher, close the tracker and wait for it, then report from
+        //       the ledger.
+        todo!()
     }
-
-    /// Stops accepting, lets every accepted job finish, and returns the ids of the jobs that ran.
-    pub async fn shutdown(self) -> Vec<JobId> {
-        let _ = self.stop.send(());
-        self.dispatcher.await.expect("the dispatcher panicked")
-    }
-}
-
-async fn dispatch<H, Fut>(
-    mut inbox: mpsc::Receiver<Job>,
-    mut stop: oneshot::Receiver<()>,
-    max_in_flight: usize,
-    handler: Arc<H>,
-) -> Vec<JobId>
-where
-    H: Fn(Job) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = ()> + Send + 'static,
-{
-    let mut running = JoinSet::new();
-    let mut finished = Vec::new();
-    let mut stopping = false;
-    loop {
-        tokio::select! {
-            _ = &mut stop, if !stopping => {
-                stopping = true;
-                // TODO: stop accepting new jobs, without losing the ones already buffered.
-                todo!()
-            }
-            Some(done) = running.join_next() => {
-                finished.push(done.expect("a job panicked"));
-            }
-            // Only take a job while a slot is free; otherwise jobs stay in the channel.
-            job = inbox.recv(), if running.len() < max_in_flight => {
-                // None: closed and empty (or every producer is gone). Nothing more will come.
-                let Some(job) = job else { break };
-                let handler = handler.clone();
-                running.spawn(async move {
-                    let id = job.id;
-                    handler(job).await;
-                    id
-                });
-            }
-        }
-    }
-    // TODO: jobs may still be running in `running`; dropping a JoinSet aborts its tasks.
-    // Wait for each of them and add its id to `finished`.
-
-    finished
 }
 
 fn main() {}
@@ -126,130 +80,186 @@ fn main() {}
 #[cfg(test)]
 mod tests {
     use super::*;
+    use runtime_reference::testing::finishes_within;
     use std::sync::Mutex;
-    use std::time::Duration;
+    use std::sync::atomic::{AtomicUsize, Ordering};
     use tokio::time::{sleep, timeout};
 
-    fn job(id: JobId) -> Job {
-        Job {
-            id,
-            payload: format!("job {id}"),
+    const STUCK: &str = "shutdown did not return within a second: does it wait for something \
+                         that never ends (a tracker never closed, a dispatcher never told)?";
+
+    /// Runs `body` on a current-thread runtime with paused time, failing after 1 s.
+    fn paused<Fut: Future<Output = ()>>(body: impl FnOnce() -> Fut + Send + 'static) {
+        finishes_within(Duration::from_secs(1), STUCK, move || {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .start_paused(true)
+                .build()
+                .expect("failed to build the test runtime")
+                .block_on(body())
+        });
+    }
+
+    fn config(capacity: usize, workers: usize) -> Config {
+        Config {
+            capacity,
+            workers,
+            max_attempts: 3,
+            base_backoff: Duration::from_secs(60),
         }
     }
 
-    /// A pool whose jobs take 10 ms (paused clock) and record their id when they finish.
-    fn pool(capacity: usize, max_in_flight: usize) -> (Pool, Arc<Mutex<Vec<JobId>>>) {
-        let ran = Arc::new(Mutex::new(Vec::new()));
-        let r = ran.clone();
-        let pool = Pool::start(capacity, max_in_flight, move |job: Job| {
-            let ran = r.clone();
-            async move {
-                sleep(Duration::from_millis(10)).await;
-                ran.lock().unwrap().push(job.id);
+    /// Work that fails `fail N` jobs N times; every attempt is counted per payload.
+    fn work(runs: Arc<Mutex<Vec<String>>>) -> Work {
+        Arc::new(move |job: &Job, attempt: u32| {
+            runs.lock().unwrap().push(job.payload.clone());
+            let fails: u32 = job.payload.trim_start_matches("fail ").parse().unwrap_or(0);
+            if attempt <= fails {
+                Err("not yet".to_string())
+            } else {
+                Ok("ok".to_string())
             }
-        });
-        (pool, ran)
+        })
     }
 
-    async fn shutdown(pool: Pool) -> Vec<JobId> {
-        // The clock is paused: this timeout fires only if everything is stuck waiting.
-        match timeout(Duration::from_secs(60), pool.shutdown()).await {
+    async fn shutdown(service: Service) -> Report {
+        match timeout(Duration::from_secs(3600), service.shutdown()).await {
             Ok(report) => report,
-            Err(_) => panic!(
-                "shutdown never finished: a Submitter is still alive, so the channel reports \
-                 None only after the receiver is closed"
-            ),
+            Err(_) => panic!("shutdown took more than an hour of (paused) time"),
         }
     }
 
-    fn sorted(mut ids: Vec<JobId>) -> Vec<JobId> {
-        ids.sort();
-        ids
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn shutdown_that_loses_or_duplicates_a_job_is_rejected() {
-        let (pool, ran) = pool(8, 2);
-        let submitter = pool.submitter();
-        // Two will be running, the rest waiting in the channel when shutdown starts.
-        for id in 1..=8 {
-            submitter
-                .submit(job(id))
-                .await
-                .expect("the pool is accepting jobs");
-        }
-        let report = shutdown(pool).await;
-        let expected: Vec<JobId> = (1..=8).collect();
-        assert_eq!(
-            sorted(ran.lock().unwrap().clone()),
-            expected,
-            "every accepted job must run exactly once: drain the channel and wait for running jobs"
-        );
-        assert_eq!(
-            sorted(report),
-            expected,
-            "the report lists every job that ran, once"
-        );
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn shutdown_that_keeps_accepting_is_rejected() {
-        let (pool, ran) = pool(8, 2);
-        let submitter = pool.submitter();
-        for id in 1..=3 {
-            submitter
-                .submit(job(id))
-                .await
-                .expect("the pool is accepting jobs");
-        }
-        let shutting_down = tokio::spawn(shutdown(pool));
-        // Let the dispatcher see the stop signal; the running jobs are not done yet.
-        sleep(Duration::from_millis(1)).await;
-        let late = timeout(Duration::from_secs(1), submitter.submit(job(99))).await;
-        assert_eq!(
-            late,
-            Ok(Err(job(99))),
-            "once shutdown has begun, submit must fail at once and hand the job back"
-        );
-        let report = shutting_down.await.unwrap();
-        assert_eq!(sorted(report), [1, 2, 3]);
-        assert_eq!(sorted(ran.lock().unwrap().clone()), [1, 2, 3]);
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn running_jobs_abandoned_at_shutdown_is_rejected() {
-        // Job n takes n * 10 ms. Two run at once: at 20 ms job 2 ends, the channel is empty and
-        // closed, and job 3 (started at 10 ms) is still running until 40 ms.
-        let ran = Arc::new(Mutex::new(Vec::new()));
-        let r = ran.clone();
-        let pool = Pool::start(4, 2, move |job: Job| {
-            let ran = r.clone();
-            async move {
-                sleep(Duration::from_millis(10 * job.id)).await;
-                ran.lock().unwrap().push(job.id);
+    #[test]
+    fn shutdown_that_loses_accepted_jobs_is_rejected() {
+        paused(|| async {
+            let runs = Arc::new(Mutex::new(Vec::new()));
+            let service = Service::start(config(8, 2), work(runs.clone()));
+            let mut ids = Vec::new();
+            for n in 0..8 {
+                ids.push(service.submitter.submit(format!("job {n}")).await.unwrap());
             }
+            let books = service.books.clone();
+            let report = shutdown(service).await;
+            assert_eq!(
+                runs.lock().unwrap().len(),
+                8,
+                "8 jobs were accepted: all 8 must run before shutdown returns"
+            );
+            for id in ids {
+                assert_eq!(
+                    books.with(|ledger| ledger.status(id)),
+                    Some(Status::Done {
+                        output: "ok".to_string()
+                    })
+                );
+            }
+            assert_eq!(report.stats.done, 8);
         });
-        let submitter = pool.submitter();
-        for id in 1..=3 {
-            submitter
-                .submit(job(id))
-                .await
-                .expect("the pool is accepting jobs");
-        }
-        let report = shutdown(pool).await;
-        assert_eq!(
-            sorted(ran.lock().unwrap().clone()),
-            [1, 2, 3],
-            "job 3 was still running when the channel ran dry: wait for the running jobs \
-             (dropping the JoinSet aborts them)"
-        );
-        assert_eq!(sorted(report), [1, 2, 3]);
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn shutdown_of_an_idle_pool_that_hangs_is_rejected() {
-        let (pool, _ran) = pool(4, 2);
-        let _producer_still_alive = pool.submitter();
-        assert_eq!(shutdown(pool).await, Vec::<JobId>::new());
+    #[test]
+    fn a_report_taken_while_jobs_still_run_is_rejected() {
+        paused(|| async {
+            let runs = Arc::new(Mutex::new(Vec::new()));
+            let service = Service::start(config(4, 4), work(runs.clone()));
+            for payload in ["fail 0", "fail 1", "fail 2", "fail 5"] {
+                service.submitter.submit(payload).await.unwrap();
+            }
+            sleep(Duration::from_secs(1)).await;
+            let report = shutdown(service).await;
+            assert_eq!(
+                report.stats,
+                Stats {
+                    accepted: 4,
+                    queued: 0,
+                    running: 0,
+                    backoff: 0,
+                    done: 3,
+                    dead: 1,
+                },
+                "after shutdown nothing is queued, running or waiting: report once it is all over"
+            );
+            assert_eq!(report.dead_letters.len(), 1);
+            assert_eq!(report.dead_letters[0].job.payload, "fail 5");
+        });
+    }
+
+    #[test]
+    fn shutdown_that_sleeps_out_the_backoffs_is_rejected() {
+        paused(|| async {
+            let runs = Arc::new(Mutex::new(Vec::new()));
+            let service = Service::start(config(4, 2), work(runs.clone()));
+            service.submitter.submit("fail 2").await.unwrap();
+            sleep(Duration::from_millis(1)).await;
+            let stopping = tokio::time::Instant::now();
+            let report = shutdown(service).await;
+            assert!(
+                stopping.elapsed() < Duration::from_secs(60),
+                "shutdown waited {:?} for backoffs of a minute: give the workers the token as \
+                 their stop",
+                stopping.elapsed()
+            );
+            assert_eq!(report.stats.done, 1, "the retries still ran");
+        });
+    }
+
+    #[test]
+    fn accepting_during_or_after_shutdown_is_rejected() {
+        paused(|| async {
+            let runs = Arc::new(Mutex::new(Vec::new()));
+            let service = Service::start(config(2, 1), work(runs.clone()));
+            let submitter = service.submitter.clone();
+            let books = service.books.clone();
+            submitter.submit("first").await.unwrap();
+            let report = shutdown(service).await;
+            assert_eq!(submitter.submit("late").await, Err(Closed));
+            assert_eq!(report.stats.accepted, 1);
+            assert_eq!(books.with(|ledger| ledger.stats().accepted), 1);
+        });
+    }
+
+    #[test]
+    fn a_job_lost_or_run_twice_when_shutdown_meets_producers_is_rejected() {
+        paused(|| async {
+            let runs = Arc::new(Mutex::new(Vec::new()));
+            let service = Service::start(config(3, 2), work(runs.clone()));
+            let accepted = Arc::new(AtomicUsize::new(0));
+            let mut producers = Vec::new();
+            for p in 0..4 {
+                let (submitter, accepted) = (service.submitter.clone(), accepted.clone());
+                producers.push(tokio::spawn(async move {
+                    for n in 0..10 {
+                        if submitter.submit(format!("p{p} {n}")).await.is_ok() {
+                            accepted.fetch_add(1, Ordering::SeqCst);
+                        }
+                    }
+                }));
+            }
+            // Let the producers fill the intake and wait for room, then stop in their midst.
+            for _ in 0..10 {
+                tokio::task::yield_now().await;
+            }
+            let report = shutdown(service).await;
+            for producer in producers {
+                producer.await.unwrap();
+            }
+            let accepted = accepted.load(Ordering::SeqCst);
+            assert!(
+                accepted > 0,
+                "the producers got no job in before the shutdown"
+            );
+            assert_eq!(
+                report.stats.accepted, accepted,
+                "the ledger and the producers disagree on how many jobs were accepted"
+            );
+            assert_eq!(
+                report.stats.done, accepted,
+                "every accepted job must be done when shutdown returns"
+            );
+            let mut ran = runs.lock().unwrap().clone();
+            ran.sort();
+            ran.dedup();
+            assert_eq!(ran.len(), accepted, "a job was lost or ran twice");
+        });
     }
 }

@@ -1,429 +1,422 @@
-// queue6: a status endpoint — the queue's counts over HTTP
+// queue6: the front door — a line protocol over TCP, then run the service and load it
 //
-// Operators want to see the queue without attaching a debugger: `GET /status` on a small
-// TCP port answers with the counts as JSON. This is HTTP/1.1 at its smallest: read the request
-// line (`GET /status HTTP/1.1`) and the header lines up to the empty line, then write
+// This step builds on your queue5: the whole service. What is missing is a way in from the
+// network. One request per line, one answer per line:
 //
-//     HTTP/1.1 200 OK\r\n
-//     Content-Type: application/json\r\n
-//     Content-Length: <bytes in the body>\r\n
-//     Connection: close\r\n
-//     \r\n
-//     {"queued":2,"running":1,"done":1,"failed":1}
+//     SUBMIT <payload>   OK <id>            (waits while the intake is full) | CLOSED
+//     WAIT <id>          DONE <output> | DEAD <error>   (answers when the job is over) | UNKNOWN
+//     STATUS <id>        QUEUED | RUNNING <n> | BACKOFF <n> | DONE <output> | DEAD <error> | UNKNOWN
+//     STATS              accepted=A queued=Q running=R backoff=B done=D dead=X
+//     anything else      ERROR <what was wrong>
 //
-// and close the connection. Anything other than `GET /status` gets `404 Not Found` (with a
-// small JSON body, same headers). The counts come from the state actor of queue1 (below,
-// finished), asked afresh for every request. Every connection gets a task of its own: a
-// client that connects and says nothing must not hold up the next one.
+// Every answer comes from the ledger at the moment of the request: the port is a window on the
+// service, not a copy of it. `WAIT` answers only when the ledger says the job is over (a client
+// that hears DONE may rely on the work having happened), and it keeps answering after shutdown,
+// so a client can still ask how its jobs ended. `serve` gives each connection a task of its own.
 //
-// Write `serve_status` and `handle_connection`.
+// Write `respond` and `serve_connection`. Then run the service and load it (see the README):
+//
+//     cargo run --release -p asyncling-exercises --features ecosystem --bin queue6 -- bench
 
-use std::collections::{HashMap, VecDeque};
-use std::future::Future;
+#[path = "queue5.rs"]
+mod queue5;
+pub use queue5::*;
+
 use std::io;
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{mpsc, oneshot};
 
-/// Where connections come from: a `TcpListener`, or in the tests one whose accepts can fail.
-pub trait Accept: Send + Sync + 'static {
-    fn accept(&self) -> impl Future<Output = io::Result<(TcpStream, SocketAddr)>> + Send;
+/// What a connection needs: a way in, and the ledger to read.
+#[derive(Clone)]
+pub struct Front {
+    pub submitter: Submitter,
+    pub books: Books,
 }
 
-impl Accept for TcpListener {
-    async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
-        TcpListener::accept(self).await
-    }
-}
-
-/// Accepts connections forever, serving each in its own task.
-pub async fn serve_status(listener: impl Accept, queue: QueueHandle) -> io::Result<()> {
-    // TODO: loop: accept a connection, then spawn a task that runs `handle_connection` for it
-    // with its own clone of `queue`. Do not await the connection in this loop. A failed accept
-    // concerns one would-be client only: pause a moment and go on accepting, do not return.
-    todo!()
-}
-
-/// Reads one request, answers it, closes the connection.
-async fn handle_connection(stream: TcpStream, queue: QueueHandle) -> io::Result<()> {
-    // TODO: read the request line and then header lines until an empty one (BufReader and
-    // read_line); answer `GET /status` with 200 and `stats_json(queue.stats().await)`, anything
-    // else with 404; headers as shown at the top; write it all, then shut the stream down.
-    todo!()
-}
-
-/// The counts as a JSON object.
-pub fn stats_json(stats: Stats) -> String {
-    format!(
-        r#"{{"queued":{},"running":{},"done":{},"failed":{}}}"#,
-        stats.queued, stats.running, stats.done, stats.failed
-    )
-}
-
-// ---- The state actor from queue1, finished. ----
-
-pub type JobId = u64;
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Job {
-    pub id: JobId,
-    pub payload: String,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum JobStatus {
-    Queued,
-    Running,
-    Done,
-    Failed,
-}
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Stats {
-    pub queued: usize,
-    pub running: usize,
-    pub done: usize,
-    pub failed: usize,
-}
-
-enum Command {
-    Enqueue {
-        payload: String,
-        reply: oneshot::Sender<JobId>,
-    },
-    Dequeue {
-        reply: oneshot::Sender<Option<Job>>,
-    },
-    Finish {
-        id: JobId,
-        ok: bool,
-    },
-    Status {
-        id: JobId,
-        reply: oneshot::Sender<Option<JobStatus>>,
-    },
-    Stats {
-        reply: oneshot::Sender<Stats>,
-    },
-}
-
-#[derive(Default)]
-struct State {
-    last_id: JobId,
-    waiting: VecDeque<Job>,
-    status: HashMap<JobId, JobStatus>,
-}
-
-impl State {
-    fn handle(&mut self, command: Command) {
-        // A failed `send` means the caller stopped waiting for the answer; nothing to do.
-        match command {
-            Command::Enqueue { payload, reply } => {
-                self.last_id += 1;
-                let id = self.last_id;
-                self.waiting.push_back(Job { id, payload });
-                self.status.insert(id, JobStatus::Queued);
-                let _ = reply.send(id);
-            }
-            Command::Dequeue { reply } => {
-                let job = self.waiting.pop_front();
-                if let Some(job) = &job {
-                    self.status.insert(job.id, JobStatus::Running);
-                }
-                let _ = reply.send(job);
-            }
-            Command::Finish { id, ok } => {
-                if let Some(status) = self.status.get_mut(&id)
-                    && *status == JobStatus::Running
-                {
-                    *status = if ok {
-                        JobStatus::Done
-                    } else {
-                        JobStatus::Failed
-                    };
-                }
-            }
-            Command::Status { id, reply } => {
-                let _ = reply.send(self.status.get(&id).copied());
-            }
-            Command::Stats { reply } => {
-                let mut stats = Stats::default();
-                for status in self.status.values() {
-                    match status {
-                        JobStatus::Queued => stats.queued += 1,
-                        JobStatus::Running => stats.running += 1,
-                        JobStatus::Done => stats.done += 1,
-                        JobStatus::Failed => stats.failed += 1,
-                    }
-                }
-                let _ = reply.send(stats);
-            }
+impl Front {
+    pub fn of(service: &Service) -> Front {
+        Front {
+            submitter: service.submitter.clone(),
+            books: service.books.clone(),
         }
     }
 }
 
-/// The actor: owns the state and applies commands in arrival order until every handle is gone.
-async fn run_actor(mut commands: mpsc::Receiver<Command>) {
-    let mut state = State::default();
-    while let Some(command) = commands.recv().await {
-        state.handle(command);
+/// The answer to one request line (without its line ending).
+pub async fn respond(front: &Front, line: &str) -> String {
+    // TODO: split the line into a command and its argument and answer it from the ledger (and
+    //       the submitter for SUBMIT), as the table at the top of the file says.
+    todo!()
+}
+
+/// Answers the requests of one client, a line each, until it hangs up.
+pub async fn serve_connection(stream: TcpStream, front: Front) -> io::Result<()> {
+    // TODO: read the client's lines one by one and write `respond`'s answer, plus a newline,
+    //       for each, until the client hangs up.
+    todo!()
+}
+
+/// Accepts clients until the task is dropped or aborted, each on a task of its own.
+pub async fn serve(listener: TcpListener, front: Front) {
+    loop {
+        match listener.accept().await {
+            Ok((stream, _)) => {
+                tokio::spawn(serve_connection(stream, front.clone()));
+            }
+            // One failed handshake is one client's problem; pause briefly, keep serving.
+            Err(_) => tokio::time::sleep(Duration::from_millis(5)).await,
+        }
     }
 }
 
-#[derive(Clone)]
-pub struct QueueHandle {
-    commands: mpsc::Sender<Command>,
+/// The work the demo service does: `cpu <n>` hashes for n rounds (CPU-bound), `fail <k>` fails
+/// its first k attempts, anything else fails every attempt.
+pub fn demo_work() -> Work {
+    Arc::new(|job: &Job, attempt: u32| {
+        let (kind, arg) = job.payload.split_once(' ').unwrap_or((&job.payload, ""));
+        let n: u64 = arg.parse().unwrap_or(0);
+        match kind {
+            "cpu" => {
+                // FNV-1a over the round counter: a stand-in for real computation.
+                let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+                for round in 0..n {
+                    hash = (hash ^ round).wrapping_mul(0x0100_0000_01b3);
+                }
+                Ok(format!("{hash:016x}"))
+            }
+            "fail" if u64::from(attempt) > n => Ok(format!("ok after {attempt}")),
+            "fail" => Err(format!("attempt {attempt} failed")),
+            _ => Err(format!("no such job: {:?}", job.payload)),
+        }
+    })
 }
 
-impl QueueHandle {
-    /// Starts the actor on the current tokio runtime.
-    pub fn spawn() -> QueueHandle {
-        let (commands, inbox) = mpsc::channel(64);
-        tokio::spawn(run_actor(inbox));
-        QueueHandle { commands }
+/// A client of the line protocol.
+struct Client {
+    lines: tokio::io::Lines<BufReader<tokio::net::tcp::OwnedReadHalf>>,
+    write: tokio::net::tcp::OwnedWriteHalf,
+}
+
+impl Client {
+    async fn connect(addr: SocketAddr) -> io::Result<Client> {
+        let (read, write) = TcpStream::connect(addr).await?.into_split();
+        let lines = BufReader::new(read).lines();
+        Ok(Client { lines, write })
     }
 
-    async fn ask<T>(&self, command: impl FnOnce(oneshot::Sender<T>) -> Command) -> T {
-        let (reply, answer) = oneshot::channel();
-        self.commands
-            .send(command(reply))
-            .await
-            .expect("the state actor has stopped");
-        answer
-            .await
-            .expect("the state actor dropped the reply sender without answering")
+    async fn ask(&mut self, request: &str) -> io::Result<String> {
+        self.write
+            .write_all(format!("{request}\n").as_bytes())
+            .await?;
+        self.lines
+            .next_line()
+            .await?
+            .ok_or_else(|| io::Error::other("the server hung up"))
     }
+}
 
-    pub async fn enqueue(&self, payload: impl Into<String>) -> JobId {
-        let payload = payload.into();
-        self.ask(|reply| Command::Enqueue { payload, reply }).await
-    }
+/// Nearest-rank percentile of sorted values, as in load2.
+fn percentile(sorted: &[Duration], p: usize) -> Duration {
+    let rank = (p * sorted.len()).div_ceil(100).max(1);
+    sorted[rank - 1]
+}
 
-    pub async fn dequeue(&self) -> Option<Job> {
-        self.ask(|reply| Command::Dequeue { reply }).await
+/// `queue6 bench [jobs] [clients] [rounds]`: starts the service on a free loopback port, sends
+/// the jobs through it over TCP from a few clients (each one SUBMIT, then WAIT), and prints the
+/// throughput and the latency from submit to done.
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) != Some("bench") {
+        println!("usage: queue6 bench [jobs] [clients] [rounds of cpu work per job]");
+        return;
     }
+    let arg =
+        |i: usize, default: usize| args.get(i).and_then(|a| a.parse().ok()).unwrap_or(default);
+    let (jobs, clients, rounds) = (arg(1, 20_000), arg(2, 8).max(1), arg(3, 20_000));
+    let runtime = tokio::runtime::Runtime::new().expect("failed to start tokio");
+    if let Err(e) = runtime.block_on(bench(jobs, clients, rounds)) {
+        eprintln!("bench failed: {e}");
+        std::process::exit(1);
+    }
+}
 
-    pub async fn finish(&self, id: JobId, ok: bool) {
-        self.commands
-            .send(Command::Finish { id, ok })
-            .await
-            .expect("the state actor has stopped");
+async fn bench(jobs: usize, clients: usize, rounds: usize) -> io::Result<()> {
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let config = Config {
+        capacity: 64,
+        workers,
+        max_attempts: 3,
+        base_backoff: Duration::from_millis(1),
+    };
+    let service = Service::start(config, demo_work());
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let server = tokio::spawn(serve(listener, Front::of(&service)));
+    println!(
+        "queue6 bench: {jobs} jobs (cpu {rounds}; every 10th fails once) from {clients} clients, \
+         {workers} workers, on {addr}"
+    );
+    let started = tokio::time::Instant::now();
+    let mut tasks = Vec::new();
+    for c in 0..clients {
+        let share = jobs / clients + usize::from(c < jobs % clients);
+        tasks.push(tokio::spawn(async move {
+            let mut client = Client::connect(addr).await?;
+            let mut latencies = Vec::with_capacity(share);
+            for n in 0..share {
+                let payload = if n % 10 == 9 {
+                    "fail 1".to_string()
+                } else {
+                    format!("cpu {rounds}")
+                };
+                let sent = tokio::time::Instant::now();
+                let accepted = client.ask(&format!("SUBMIT {payload}")).await?;
+                let id = accepted
+                    .strip_prefix("OK ")
+                    .ok_or_else(|| io::Error::other(format!("SUBMIT answered {accepted:?}")))?;
+                let over = client.ask(&format!("WAIT {id}")).await?;
+                if !over.starts_with("DONE") {
+                    return Err(io::Error::other(format!("job {id} ended {over:?}")));
+                }
+                latencies.push(sent.elapsed());
+            }
+            io::Result::Ok(latencies)
+        }));
     }
-
-    pub async fn status(&self, id: JobId) -> Option<JobStatus> {
-        self.ask(|reply| Command::Status { id, reply }).await
+    let mut latencies = Vec::with_capacity(jobs);
+    for task in tasks {
+        latencies.extend(task.await.map_err(io::Error::other)??);
     }
-
-    pub async fn stats(&self) -> Stats {
-        self.ask(|reply| Command::Stats { reply }).await
+    let elapsed = started.elapsed();
+    let stats = Client::connect(addr).await?.ask("STATS").await?;
+    let report = service.shutdown().await;
+    server.abort();
+    latencies.sort();
+    if latencies.is_empty() {
+        println!("no jobs were run");
+        return Ok(());
     }
+    println!(
+        "throughput: {:.0} jobs/s ({} jobs in {:.2} s)",
+        latencies.len() as f64 / elapsed.as_secs_f64(),
+        latencies.len(),
+        elapsed.as_secs_f64()
+    );
+    println!(
+        "latency, submit to done: p50 {:?}  p99 {:?}  max {:?}",
+        percentile(&latencies, 50),
+        percentile(&latencies, 99),
+        percentile(&latencies, 100)
+    );
+    println!("status before shutdown: {stats}");
+    println!("after shutdown: {:?}", report.stats);
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::time::Duration;
-    use tokio::io::AsyncReadExt;
-    use tokio::time::timeout;
+    use runtime_reference::testing::finishes_within;
 
-    struct Response {
-        status: u16,
-        headers: HashMap<String, String>,
-        body: String,
+    const STUCK: &str = "the test did not finish within a second: a request that is never \
+                         answered (WAIT on a job that never ends, a connection never served)?";
+
+    /// Runs `body` on a two-thread runtime on the real clock (the network is real), failing
+    /// after 2 s.
+    fn live<Fut: Future<Output = ()>>(body: impl FnOnce() -> Fut + Send + 'static) {
+        finishes_within(Duration::from_secs(1), STUCK, move || {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("failed to build the test runtime")
+                .block_on(body())
+        });
     }
 
-    /// Starts the endpoint on a free loopback port.
-    async fn start(queue: &QueueHandle) -> SocketAddr {
+    fn config() -> Config {
+        Config {
+            capacity: 16,
+            workers: 2,
+            max_attempts: 3,
+            base_backoff: Duration::from_millis(1),
+        }
+    }
+
+    /// The demo work, plus `gate`: a job that runs until the test sends on the channel.
+    fn gated_work(gate: std::sync::mpsc::Receiver<()>) -> Work {
+        let gate = std::sync::Mutex::new(gate);
+        let demo = demo_work();
+        Arc::new(move |job: &Job, attempt: u32| {
+            if job.payload == "gate" {
+                let _ = gate.lock().unwrap().recv();
+                return Ok("opened".to_string());
+            }
+            demo(job, attempt)
+        })
+    }
+
+    async fn open(front: Front) -> SocketAddr {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        tokio::spawn(serve_status(listener, queue.clone()));
+        tokio::spawn(serve(listener, front));
         addr
     }
 
-    /// A bare-hands HTTP client: write the request, read until the server closes.
-    async fn request(addr: SocketAddr, request_line: &str) -> Response {
-        let mut stream = TcpStream::connect(addr).await.unwrap();
-        let request = format!("{request_line}\r\nHost: localhost\r\nAccept: */*\r\n\r\n");
-        stream.write_all(request.as_bytes()).await.unwrap();
-        let mut raw = Vec::new();
-        match timeout(Duration::from_secs(1), stream.read_to_end(&mut raw)).await {
-            Ok(Ok(_)) => {}
-            Ok(Err(e)) => panic!("reading the response failed: {e}"),
-            Err(_) => panic!(
-                "no complete response within a second: answer every request, and close the \
-                 connection after the response (a task per client, so nobody waits in line)"
-            ),
-        }
-        let raw = String::from_utf8(raw).expect("the response is text");
-        let (head, body) = raw
-            .split_once("\r\n\r\n")
-            .unwrap_or_else(|| panic!("no empty line after the headers in {raw:?}"));
-        let mut lines = head.split("\r\n");
-        let status_line = lines.next().unwrap_or_default();
-        let status = status_line
-            .strip_prefix("HTTP/1.1 ")
-            .and_then(|rest| rest.get(..3))
-            .and_then(|code| code.parse().ok())
-            .unwrap_or_else(|| panic!("bad status line {status_line:?}"));
-        let headers = lines
-            .map(|line| {
-                let (name, value) = line
-                    .split_once(':')
-                    .unwrap_or_else(|| panic!("bad header line {line:?}"));
-                (name.trim().to_ascii_lowercase(), value.trim().to_string())
-            })
-            .collect();
-        Response {
-            status,
-            headers,
-            body: body.to_string(),
-        }
+    fn count(stats: &str, key: &str) -> usize {
+        stats
+            .split_whitespace()
+            .find_map(|pair| pair.strip_prefix(key)?.strip_prefix('='))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no {key}=<number> in {stats:?}"))
     }
 
-    /// Reads a flat JSON object of numbers, whatever the spacing and key order.
-    fn counts(body: &str) -> HashMap<String, u64> {
-        let compact: String = body.chars().filter(|c| !c.is_whitespace()).collect();
-        let inner = compact
-            .strip_prefix('{')
-            .and_then(|s| s.strip_suffix('}'))
-            .unwrap_or_else(|| panic!("the body is not a JSON object: {body:?}"));
-        inner
-            .split(',')
-            .map(|pair| {
-                let (key, value) = pair
-                    .split_once(':')
-                    .unwrap_or_else(|| panic!("bad JSON member {pair:?}"));
-                let key = key.trim_matches('"').to_string();
-                let value = value
-                    .parse()
-                    .unwrap_or_else(|_| panic!("{key} is not a number in {body:?}"));
-                (key, value)
-            })
-            .collect()
-    }
-
-    fn expected(queued: u64, running: u64, done: u64, failed: u64) -> HashMap<String, u64> {
-        [
-            ("queued", queued),
-            ("running", running),
-            ("done", done),
-            ("failed", failed),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect()
-    }
-
-    #[tokio::test]
-    async fn status_with_wrong_counts_or_headers_is_rejected() {
-        let queue = QueueHandle::spawn();
-        for n in 0..5 {
-            queue.enqueue(format!("job {n}")).await;
-        }
-        for _ in 0..3 {
-            queue.dequeue().await;
-        }
-        queue.finish(1, true).await;
-        queue.finish(2, false).await;
-        let addr = start(&queue).await;
-        let response = request(addr, "GET /status HTTP/1.1").await;
-        assert_eq!(response.status, 200);
-        assert_eq!(
-            response.headers.get("content-type").map(String::as_str),
-            Some("application/json")
-        );
-        assert_eq!(
-            response.headers.get("content-length"),
-            Some(&response.body.len().to_string()),
-            "Content-Length must be the body's length in bytes"
-        );
-        assert_eq!(counts(&response.body), expected(2, 1, 1, 1));
-    }
-
-    #[tokio::test]
-    async fn counts_read_only_once_are_rejected() {
-        let queue = QueueHandle::spawn();
-        let addr = start(&queue).await;
-        let before = request(addr, "GET /status HTTP/1.1").await;
-        assert_eq!(counts(&before.body), expected(0, 0, 0, 0));
-        queue.enqueue("late").await;
-        let after = request(addr, "GET /status HTTP/1.1").await;
-        assert_eq!(
-            counts(&after.body),
-            expected(1, 0, 0, 0),
-            "every request must ask the state actor for fresh counts"
-        );
-    }
-
-    #[tokio::test]
-    async fn other_paths_served_as_status_are_rejected() {
-        let queue = QueueHandle::spawn();
-        let addr = start(&queue).await;
-        for line in [
-            "GET /nothing-here HTTP/1.1",
-            "POST /status HTTP/1.1",
-            "GET / HTTP/1.1",
-        ] {
-            let response = request(addr, line).await;
-            assert_eq!(response.status, 404, "{line:?} must get 404 Not Found");
-            assert_eq!(
-                response.headers.get("content-length"),
-                Some(&response.body.len().to_string())
+    #[test]
+    fn answering_wait_before_the_job_is_over_is_rejected() {
+        live(|| async {
+            let (open_gate, gate) = std::sync::mpsc::channel();
+            let service = Service::start(config(), gated_work(gate));
+            let addr = open(Front::of(&service)).await;
+            let mut client = Client::connect(addr).await.unwrap();
+            assert_eq!(client.ask("SUBMIT gate").await.unwrap(), "OK 1");
+            let mut waiter = Client::connect(addr).await.unwrap();
+            let answer = tokio::spawn(async move { waiter.ask("WAIT 1").await.unwrap() });
+            tokio::time::sleep(Duration::from_millis(5)).await;
+            assert!(
+                !answer.is_finished(),
+                "WAIT answered while the job was still running: answer when the ledger says it \
+                 is over"
             );
-        }
+            assert_eq!(client.ask("STATUS 1").await.unwrap(), "RUNNING 1");
+            open_gate.send(()).unwrap();
+            assert_eq!(answer.await.unwrap(), "DONE opened");
+            assert_eq!(client.ask("WAIT 1").await.unwrap(), "DONE opened");
+        });
     }
 
-    /// A listener whose first `failures` accepts fail, as a real one's do when a peer gives up
-    /// during the handshake or the process is out of file descriptors for a moment.
-    struct Flaky {
-        inner: TcpListener,
-        failures: AtomicUsize,
+    #[test]
+    fn stats_from_a_stale_copy_are_rejected() {
+        live(|| async {
+            let service = Service::start(config(), demo_work());
+            let front = Front::of(&service);
+            let addr = open(front.clone()).await;
+            let mut client = Client::connect(addr).await.unwrap();
+            let before = client.ask("STATS").await.unwrap();
+            assert_eq!(count(&before, "accepted"), 0);
+            // Jobs that come in another way than this connection.
+            let id = service.submitter.submit("cpu 10").await.unwrap();
+            front
+                .books
+                .with(|ledger| ledger.wait(id))
+                .unwrap()
+                .await
+                .unwrap();
+            let after = client.ask("STATS").await.unwrap();
+            assert_eq!(
+                (count(&after, "accepted"), count(&after, "done")),
+                (1, 1),
+                "STATS must read the ledger at each request, got {after:?}"
+            );
+        });
     }
 
-    impl Accept for Flaky {
-        async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
-            if self.failures.load(Ordering::SeqCst) > 0 {
-                self.failures.fetch_sub(1, Ordering::SeqCst);
-                return Err(io::ErrorKind::ConnectionAborted.into());
+    #[test]
+    fn a_dead_job_reported_as_done_is_rejected() {
+        live(|| async {
+            let service = Service::start(config(), demo_work());
+            let addr = open(Front::of(&service)).await;
+            let mut client = Client::connect(addr).await.unwrap();
+            assert_eq!(client.ask("SUBMIT fail 7").await.unwrap(), "OK 1");
+            assert_eq!(client.ask("WAIT 1").await.unwrap(), "DEAD attempt 3 failed");
+            assert_eq!(
+                client.ask("STATUS 1").await.unwrap(),
+                "DEAD attempt 3 failed"
+            );
+            assert_eq!(client.ask("WAIT 99").await.unwrap(), "UNKNOWN");
+            assert!(client.ask("FLY 1").await.unwrap().starts_with("ERROR"));
+        });
+    }
+
+    #[test]
+    fn one_client_holding_up_the_others_is_rejected() {
+        live(|| async {
+            let (_open_gate, gate) = std::sync::mpsc::channel();
+            let service = Service::start(config(), gated_work(gate));
+            let addr = open(Front::of(&service)).await;
+            let mut stuck = Client::connect(addr).await.unwrap();
+            assert_eq!(stuck.ask("SUBMIT gate").await.unwrap(), "OK 1");
+            let waiting = tokio::spawn(async move { stuck.ask("WAIT 1").await });
+            let mut other = Client::connect(addr).await.unwrap();
+            assert_eq!(other.ask("SUBMIT cpu 5").await.unwrap(), "OK 2");
+            assert!(other.ask("WAIT 2").await.unwrap().starts_with("DONE"));
+            waiting.abort();
+        });
+    }
+
+    #[test]
+    fn end_to_end_nothing_lost_or_duplicated() {
+        live(|| async {
+            let service = Service::start(config(), demo_work());
+            let addr = open(Front::of(&service)).await;
+            // Three clients submit a mix: CPU jobs, jobs that fail then succeed, hopeless jobs.
+            let mut clients = Vec::new();
+            for c in 0..3 {
+                clients.push(tokio::spawn(async move {
+                    let mut client = Client::connect(addr).await.unwrap();
+                    let mut ids = Vec::new();
+                    for n in 0..10 {
+                        let payload = match n % 5 {
+                            0 => "fail 1",
+                            1 => "fail 2",
+                            2 => "fail 9",
+                            _ => "cpu 1000",
+                        };
+                        let answer = client.ask(&format!("SUBMIT {payload}")).await.unwrap();
+                        let id: JobId = answer
+                            .strip_prefix("OK ")
+                            .and_then(|id| id.parse().ok())
+                            .unwrap_or_else(|| panic!("client {c}: SUBMIT answered {answer:?}"));
+                        ids.push((id, payload));
+                    }
+                    ids
+                }));
             }
-            self.inner.accept().await
-        }
-    }
-
-    #[tokio::test]
-    async fn one_failed_accept_ending_the_server_is_rejected() {
-        let queue = QueueHandle::spawn();
-        let inner = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = inner.local_addr().unwrap();
-        let failures = AtomicUsize::new(2);
-        let server = tokio::spawn(serve_status(Flaky { inner, failures }, queue.clone()));
-        // The failing accepts return at once: a few turns are enough for the server to see them.
-        for _ in 0..10 {
-            tokio::task::yield_now().await;
-        }
-        assert!(
-            !server.is_finished(),
-            "serve_status returned after a failed accept: an error from accept concerns one \
-             would-be client; skip it and accept the next"
-        );
-        let response = request(addr, "GET /status HTTP/1.1").await;
-        assert_eq!(response.status, 200, "the server must still answer");
-    }
-
-    #[tokio::test]
-    async fn one_client_at_a_time_is_rejected() {
-        let queue = QueueHandle::spawn();
-        let addr = start(&queue).await;
-        // A client that connects and never sends a byte.
-        let _silent = TcpStream::connect(addr).await.unwrap();
-        tokio::task::yield_now().await;
-        let response = request(addr, "GET /status HTTP/1.1").await;
-        assert_eq!(
-            response.status, 200,
-            "a silent client must not block the others"
-        );
+            let mut submitted = Vec::new();
+            for client in clients {
+                submitted.extend(client.await.unwrap());
+            }
+            let report = service.shutdown().await;
+            let mut client = Client::connect(addr).await.unwrap();
+            assert_eq!(client.ask("SUBMIT cpu 1").await.unwrap(), "CLOSED");
+            let mut ids: Vec<JobId> = submitted.iter().map(|(id, _)| *id).collect();
+            ids.sort();
+            ids.dedup();
+            assert_eq!(ids.len(), 30, "30 submits must get 30 different ids");
+            for (id, payload) in &submitted {
+                let over = client.ask(&format!("WAIT {id}")).await.unwrap();
+                let expected = if *payload == "fail 9" { "DEAD" } else { "DONE" };
+                assert!(
+                    over.starts_with(expected),
+                    "job {id} ({payload}) ended {over:?}, expected {expected}"
+                );
+            }
+            let stats = client.ask("STATS").await.unwrap();
+            assert_eq!(
+                ["accepted", "queued", "running", "backoff", "done", "dead"]
+                    .map(|key| count(&stats, key)),
+                [30, 0, 0, 0, 24, 6],
+                "after shutdown, over the port: {stats}"
+            );
+            assert_eq!(report.stats.done + report.stats.dead, 30);
+            assert_eq!(
+                report.dead_letters.len(),
+                6,
+                "one dead letter per hopeless job"
+            );
+        });
     }
 }

@@ -71,12 +71,12 @@ mod tests {
     use std::time::Duration;
     use tokio::sync::Semaphore;
 
-    const STUCK: &str = "the attempt did not finish within two seconds: does the work run on the \
+    const STUCK: &str = "the attempt did not finish within a second: does the work run on the \
                          async thread, blocking the runtime that would let it finish?";
 
-    /// Runs `body` on a current-thread runtime (one async thread), failing after 2 s.
+    /// Runs `body` on a current-thread runtime (one async thread), failing after 1 s.
     fn on_one_thread<Fut: Future<Output = ()>>(body: impl FnOnce() -> Fut + Send + 'static) {
-        finishes_within(Duration::from_secs(2), STUCK, move || {
+        finishes_within(Duration::from_secs(1), STUCK, move || {
             tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()

@@ -118,12 +118,12 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use tokio::time::{sleep, timeout};
 
-    const STUCK: &str = "shutdown did not return within two seconds: does it wait for something \
+    const STUCK: &str = "shutdown did not return within a second: does it wait for something \
                          that never ends (a tracker never closed, a dispatcher never told)?";
 
-    /// Runs `body` on a current-thread runtime with paused time, failing after 2 s.
+    /// Runs `body` on a current-thread runtime with paused time, failing after 1 s.
     fn paused<Fut: Future<Output = ()>>(body: impl FnOnce() -> Fut + Send + 'static) {
-        finishes_within(Duration::from_secs(2), STUCK, move || {
+        finishes_within(Duration::from_secs(1), STUCK, move || {
             tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .start_paused(true)

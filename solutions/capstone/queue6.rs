@@ -259,13 +259,13 @@ mod tests {
     use super::*;
     use runtime_reference::testing::finishes_within;
 
-    const STUCK: &str = "the test did not finish within two seconds: a request that is never \
+    const STUCK: &str = "the test did not finish within a second: a request that is never \
                          answered (WAIT on a job that never ends, a connection never served)?";
 
     /// Runs `body` on a two-thread runtime on the real clock (the network is real), failing
     /// after 2 s.
     fn live<Fut: Future<Output = ()>>(body: impl FnOnce() -> Fut + Send + 'static) {
-        finishes_within(Duration::from_secs(2), STUCK, move || {
+        finishes_within(Duration::from_secs(1), STUCK, move || {
             tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(2)
                 .enable_all()
