@@ -24,6 +24,7 @@ use toml::{Table, Value};
 
 use crate::cargo::{self, Artifact, BuildRequest, Diagnostic};
 use crate::course::Mode;
+use crate::includes;
 use crate::layout::Layout;
 use crate::process::{self, Ending, Options};
 use crate::target::Target;
@@ -65,14 +66,12 @@ fn module_for(root: &Path, t: &Target) -> Option<(String, PathBuf)> {
     let file = root.join(&t.file).canonicalize().ok()?;
     let text = fs::read_to_string(&file).ok()?;
     // What would mean something else inside a module: crate-level attributes, paths from the
-    // crate root, out-of-line submodules, and the package's build-time environment.
+    // crate root, out-of-line submodules found by name, and the package's build-time
+    // environment. A submodule with a `#[path]` is the same file either way (see `includes`).
     let unsafe_in_module = text.contains("#![")
         || text.contains("crate::")
         || text.contains("env!(\"CARGO")
-        || text.lines().any(|l| {
-            let l = l.trim_start();
-            (l.starts_with("mod ") || l.starts_with("pub mod ")) && l.trim_end().ends_with(';')
-        });
+        || includes::declared(&text).iter().any(|d| d.path.is_none());
     (!unsafe_in_module).then(|| (name.clone(), file))
 }
 
@@ -213,7 +212,7 @@ fn set_aside_failures(
             let errors: Vec<Diagnostic> = bin
                 .diagnostics
                 .iter()
-                .filter(|d| d.is_error() && in_file(d, file))
+                .filter(|d| d.is_error() && in_member(d, file))
                 .cloned()
                 .collect();
             if !errors.is_empty() {
@@ -252,7 +251,7 @@ fn keep_built(
                     tests: tests.get(module).cloned().unwrap_or_default(),
                     diagnostics: diagnostics
                         .iter()
-                        .filter(|d| in_file(d, file) && !is_batch_artifact(d))
+                        .filter(|d| in_member(d, file) && !is_batch_artifact(d))
                         .cloned()
                         .collect(),
                 },
@@ -279,6 +278,12 @@ fn in_file(d: &Diagnostic, file: &Path) -> bool {
         let f = Path::new(f);
         f == file || f.canonicalize().is_ok_and(|c| c == file)
     })
+}
+
+/// Whether `d` is about the exercise: its own file or one it declares with `#[path]` (an earlier
+/// step of a project).
+fn in_member(d: &Diagnostic, file: &Path) -> bool {
+    in_file(d, file) || includes::of(file).iter().any(|f| in_file(d, f))
 }
 
 /// A module's `main` is never called, unlike a crate's: that warning is the batch's, not the

@@ -17,6 +17,7 @@ use crate::course::Mode;
 use crate::explain;
 use crate::fold;
 use crate::hang;
+use crate::includes;
 use crate::layout::Layout;
 use crate::process::{self, Ending, Options};
 use crate::target::Target;
@@ -84,6 +85,16 @@ pub struct Outcome {
 impl Outcome {
     pub fn passed(&self) -> bool {
         self.failed.is_none()
+    }
+
+    /// The file a failure points at when it is not `own` (relative to the course root): an
+    /// earlier step of a project, declared with `#[path]`, that does not compile or panics.
+    pub fn failing_elsewhere(&self, own: &Path) -> Option<&str> {
+        if self.passed() {
+            return None;
+        }
+        let first = self.annotations.first()?;
+        (!Path::new(&first.file).ends_with(own)).then_some(first.file.as_str())
     }
 
     /// A pass or a failure of the learner's code: neither cancelled nor a checker error.
@@ -359,9 +370,11 @@ impl Checker {
                         describe(ending)
                     )],
                 },
-                annotations: vec![panic_annotation(t, &output).unwrap_or_else(|| {
-                    first_line(t, &format!("the program ended with {}", describe(ending)))
-                })],
+                annotations: vec![
+                    panic_annotation(self.layout.course_root(), t, &output).unwrap_or_else(|| {
+                        first_line(t, &format!("the program ended with {}", describe(ending)))
+                    }),
+                ],
                 output,
                 timed_out: false,
                 crashed: matches!(ending, Ending::Signaled(_)),
@@ -429,9 +442,10 @@ impl Checker {
                     });
                 }
                 let output = self.as_own_run(t, run.output.render(), listed.is_some());
-                let annotation = panic_annotation(t, &output).unwrap_or_else(|| {
-                    first_line(t, &format!("the tests failed ({})", describe(ending)))
-                });
+                let annotation = panic_annotation(self.layout.course_root(), t, &output)
+                    .unwrap_or_else(|| {
+                        first_line(t, &format!("the tests failed ({})", describe(ending)))
+                    });
                 Some(Outcome {
                     failed: Some(Step::Test),
                     output,
@@ -627,18 +641,25 @@ fn first_line(t: &Target, message: &str) -> Annotation {
     }
 }
 
-/// Where the learner's file panicked, with the panic message.
-fn panic_annotation(t: &Target, output: &str) -> Option<Annotation> {
-    let (line, message) = fold::panic_in(output, &t.file)?;
-    Some(Annotation {
-        file: t.file.display().to_string(),
-        line,
-        message: if message.is_empty() {
-            "panicked here".to_string()
-        } else {
-            format!("panicked: {message}")
-        },
-    })
+/// Where a file the learner's file declares with `#[path]` (an earlier step of a project, whose
+/// own tests run again here) panicked, since that is the first thing to fix; failing that, where
+/// the learner's file panicked. With the panic message.
+fn panic_annotation(root: &Path, t: &Target, output: &str) -> Option<Annotation> {
+    includes::of_relative(root, &t.file)
+        .into_iter()
+        .chain(std::iter::once(t.file.clone()))
+        .find_map(|file| {
+            let (line, message) = fold::panic_in(output, &file)?;
+            Some(Annotation {
+                file: file.display().to_string(),
+                line,
+                message: if message.is_empty() {
+                    "panicked here".to_string()
+                } else {
+                    format!("panicked: {message}")
+                },
+            })
+        })
 }
 
 /// The compiler's warnings about the learner's file: after a failing check's own output; on a

@@ -49,6 +49,11 @@ impl Layout {
         }
     }
 
+    /// The course's root folder: the one `info.toml` is in, and target files are relative to.
+    pub fn course_root(&self) -> &Path {
+        self.state_dir.parent().unwrap_or(&self.workspace_root)
+    }
+
     /// The exercise package's folder: where `cargo test` would run its tests.
     pub fn package_dir(&self) -> &Path {
         self.package_manifest.parent().unwrap_or(Path::new("."))

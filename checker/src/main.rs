@@ -9,6 +9,7 @@ mod dev;
 mod explain;
 mod fold;
 mod hang;
+mod includes;
 mod layout;
 mod output_cap;
 mod pass_cache;

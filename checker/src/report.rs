@@ -450,12 +450,19 @@ pub fn print_outcome(root: &Path, ex: &Exercise, outcome: &Outcome, full: bool) 
                 println!("{} {note}", "note:".cyan().bold());
                 println!();
             }
+            let edit = match outcome.failing_elsewhere(&ex.path()) {
+                Some(earlier) => format!(
+                    "{}, an earlier step {} builds on,",
+                    term::file_link(&root.join(earlier), earlier).underline(),
+                    ex.name
+                ),
+                None => path.underline().to_string(),
+            };
             println!(
-                "{} {} failed at the {} step. Edit {} and check again.",
+                "{} {} failed at the {} step. Edit {edit} and check again.",
                 "✗".red().bold(),
                 ex.name.bold(),
                 step.label().bold(),
-                path.underline()
             );
             println!(
                 "  Stuck? `{} hint {}` shows the next hint.",

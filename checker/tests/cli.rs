@@ -950,3 +950,55 @@ fn done_with_no_progress_says_how_to_commit_it_and_fails_nothing() {
         text(&out)
     );
 }
+
+#[test]
+fn steps_that_declare_earlier_steps_are_verified_in_every_build() {
+    // step2 declares step1's file with `#[path]`; its wrong answer declares step1's solution.
+    // A wrong answer forces the batch build, where each file is itself a `#[path]` module.
+    let c = fixture("steps", "verify");
+    let out = asyncling(&c, &["verify", "--solutions", "step1", "step2"]);
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{t}");
+    assert!(t.contains("ok step2 (wrong answer doubles_once)"), "{t}");
+    assert!(t.contains("ok step2 (solution)"), "{t}");
+}
+
+#[test]
+fn a_broken_earlier_step_is_named_as_the_file_to_edit() {
+    let c = fixture("steps", "earlier");
+    fs::copy(
+        c.join("solutions/ch/step2.rs"),
+        c.join("exercises/ch/step2.rs"),
+    )
+    .unwrap();
+    // step1 unsolved: its tests run again inside step2 and fail there.
+    let out = asyncling(&c, &["run", "step2"]);
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{t}");
+    assert!(
+        t.contains("Edit exercises/ch/step1.rs, an earlier step step2 builds on"),
+        "{t}"
+    );
+    // step1 does not compile: the error, and the file to edit, are step1's.
+    let step1 = fs::read_to_string(c.join("exercises/ch/step1.rs")).unwrap();
+    fs::write(
+        c.join("exercises/ch/step1.rs"),
+        step1.replace("n + 1", "n +"),
+    )
+    .unwrap();
+    let t = text(&asyncling(&c, &["run", "step2"]));
+    assert!(t.contains("failed at the build step"), "{t}");
+    assert!(t.contains("--> exercises/ch/step1.rs:"), "{t}");
+    assert!(
+        t.contains("Edit exercises/ch/step1.rs, an earlier step"),
+        "{t}"
+    );
+    // Both solved: step2 passes.
+    fs::copy(
+        c.join("solutions/ch/step1.rs"),
+        c.join("exercises/ch/step1.rs"),
+    )
+    .unwrap();
+    let out = asyncling(&c, &["run", "step2"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+}

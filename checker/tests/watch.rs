@@ -320,3 +320,25 @@ fn reset_prompt_and_list_keep_their_essentials_at_40x10() {
     let screen = wait_for(&t, "three_hints is done");
     assert!(!screen.contains("restored as"), "{screen}");
 }
+
+#[test]
+fn saving_an_earlier_step_checks_the_step_that_builds_on_it() {
+    let c = common::fixture("steps", "watch-earlier");
+    fs::copy(
+        c.join("solutions/ch/step2.rs"),
+        c.join("exercises/ch/step2.rs"),
+    )
+    .unwrap();
+    start_at(&c, "step2", &["step1"]);
+    let t = start("earlier", &c);
+    // step2 is right, but the step1 it declares with `#[path]` is not: the screen says where.
+    let screen = wait_for(&t, "failed at the test step");
+    assert!(screen.contains("Edit exercises/ch/step1.rs"), "{screen}");
+    // Saving step1, not step2, must check step2 again.
+    fs::copy(
+        c.join("solutions/ch/step1.rs"),
+        c.join("exercises/ch/step1.rs"),
+    )
+    .unwrap();
+    wait_for(&t, "step2 is done");
+}

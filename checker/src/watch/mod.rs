@@ -157,9 +157,7 @@ impl Watch<'_> {
                 }
                 Event::Redraw | Event::Tick => {}
                 Event::Changed(paths) => {
-                    let file = self.file();
-                    let file = file.canonicalize().unwrap_or(file);
-                    if paths.contains(&file) && self.saves.is_new_save(&file) {
+                    if self.saves.is_new_save(&self.file(), &paths) {
                         self.forget(&[Until::Key, Until::Save, Until::Verdict]);
                         self.request_check();
                     }

@@ -1,9 +1,12 @@
 //! Save detection: a file watcher (the platform's notifications, else polling, else none: the
 //! learner presses `r`), and the rule for what counts as a save. Watchers report reads and
-//! attribute changes too (the compiler opening the file is one); only new content is a save.
+//! attribute changes too (the compiler opening the file is one); only new content is a save. A
+//! save of a file the exercise declares with `#[path]` (an earlier step of a project) counts as
+//! a save of the exercise.
 
+use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::mpsc::Sender;
 use std::time::{Duration, SystemTime};
 
@@ -11,6 +14,7 @@ use notify_debouncer_mini::notify::{self, RecursiveMode};
 use notify_debouncer_mini::{DebounceEventResult, Debouncer, new_debouncer, new_debouncer_opt};
 
 use super::Event;
+use crate::includes;
 
 /// Short, because every millisecond here is added to save → result. Editors that write a file in
 /// several steps finish well within it.
@@ -23,7 +27,15 @@ type Stamp = (u64, SystemTime);
 pub struct Saves {
     /// Whether saves are watched at all (else only `r` checks).
     pub watching: bool,
-    /// Hash of the file's content when its last check started.
+    /// What the last check started from, per file: the exercise's file and every file it
+    /// declares with `#[path]` (a project's earlier steps), since a save of any of them changes
+    /// what the check compiles.
+    files: HashMap<PathBuf, Seen>,
+}
+
+#[derive(Default)]
+struct Seen {
+    /// Hash of the file's content when the last check started.
     checked_content: Option<u64>,
     /// Size and modification time of the file when it was last read. Reading a file is itself an
     /// event for the watcher, so the content is read only when these changed; `stat` is silent.
@@ -38,21 +50,44 @@ impl Saves {
         }
     }
 
-    /// The watcher reported `file`: is it new content since the last check started?
-    pub fn is_new_save(&mut self, file: &Path) -> bool {
-        let stamp = stamp(file);
-        if stamp == self.read_stamp {
-            return false;
+    /// The watcher reported `changed`: is any of it new content, in `file` or in a file `file`
+    /// declares, since the last check of `file` started?
+    pub fn is_new_save(&mut self, file: &Path, changed: &[PathBuf]) -> bool {
+        let mut new = false;
+        for part in parts(file) {
+            if !changed.contains(&part) {
+                continue;
+            }
+            let seen = self.files.entry(part.clone()).or_default();
+            let stamp = stamp(&part);
+            if stamp == seen.read_stamp {
+                continue;
+            }
+            seen.read_stamp = stamp;
+            new |= content_hash(&part) != seen.checked_content;
         }
-        self.read_stamp = stamp;
-        content_hash(file) != self.checked_content
+        new
     }
 
-    /// A check of `file` starts: its content now is what the result will describe.
+    /// A check of `file` starts: the content of its files now is what the result will describe.
     pub fn checking(&mut self, file: &Path) {
-        self.read_stamp = stamp(file);
-        self.checked_content = content_hash(file);
+        self.files = parts(file)
+            .into_iter()
+            .map(|part| {
+                let seen = Seen {
+                    read_stamp: stamp(&part),
+                    checked_content: content_hash(&part),
+                };
+                (part, seen)
+            })
+            .collect();
     }
+}
+
+/// `file` (canonical, as the watcher reports paths) and the files it declares with `#[path]`.
+fn parts(file: &Path) -> Vec<PathBuf> {
+    let own = file.canonicalize().unwrap_or_else(|_| file.to_path_buf());
+    std::iter::once(own).chain(includes::of(file)).collect()
 }
 
 fn stamp(file: &Path) -> Option<Stamp> {

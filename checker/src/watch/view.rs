@@ -295,8 +295,13 @@ impl Watch<'_> {
 
     fn main_lines(&mut self, prompt: Option<&str>, w: usize, h: usize) -> Vec<String> {
         let ex = self.exercise().clone();
-        let path = ex.path().display().to_string();
-        let path_link = crate::term::file_link(&self.course.root.join(ex.path()), &path);
+        // When an earlier step the exercise builds on is what fails, that is the file to edit.
+        let path = self
+            .outcome
+            .as_ref()
+            .and_then(|o| o.failing_elsewhere(&ex.path()))
+            .map_or_else(|| ex.path().display().to_string(), str::to_string);
+        let path_link = crate::term::file_link(&self.course.root.join(&path), &path);
         let solution = ex.solution_path().display().to_string();
         let progress = &self.runner.progress;
         let status = if self.runner.is_running() {
