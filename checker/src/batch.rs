@@ -286,10 +286,12 @@ fn in_member(d: &Diagnostic, file: &Path) -> bool {
     in_file(d, file) || includes::of(file).iter().any(|f| in_file(d, f))
 }
 
-/// A module's `main` is never called, unlike a crate's: that warning is the batch's, not the
-/// learner's.
+/// A module's `main` is never called, unlike a crate's, and a file that several exercises
+/// declare with `#[path]` (a project's earlier step) is loaded once per exercise in a batch
+/// crate: those warnings are the batch's, not the learner's.
 fn is_batch_artifact(d: &Diagnostic) -> bool {
     d.message == "function `main` is never used"
+        || d.code.as_deref() == Some("clippy::duplicate_mod")
 }
 
 /// The tests of each module, from the harness's own list.

@@ -58,8 +58,24 @@ fn main() {}
 #[cfg(test)]
 mod tests {
     use super::*;
+    use runtime_reference::testing::finishes_within;
     use std::sync::Mutex;
     use tokio::time::{Instant, timeout};
+
+    const STUCK: &str = "a job task kept running without ever waiting, so not even the paused \
+                         clock moved: does it loop on after `attempt` said the job is over?";
+
+    /// Runs `body` on a current-thread runtime with paused time, failing after 1 s.
+    fn paused<Fut: Future<Output = ()>>(body: impl FnOnce() -> Fut + Send + 'static) {
+        finishes_within(Duration::from_secs(1), STUCK, move || {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .start_paused(true)
+                .build()
+                .expect("failed to build the test runtime")
+                .block_on(body())
+        });
+    }
 
     /// Each attempt: the payload, the attempt number, and when it started.
     type Log = Arc<Mutex<Vec<(String, u32, Duration)>>>;
@@ -100,9 +116,12 @@ mod tests {
     }
 
     async fn finished(task: tokio::task::JoinHandle<()>) {
-        match timeout(Duration::from_secs(3600), task).await {
+        match timeout(Duration::from_secs(120), task).await {
             Ok(joined) => joined.expect("the job task panicked"),
-            Err(_) => panic!("the job task was still going after an hour (paused clock)"),
+            Err(_) => panic!(
+                "the job task was still going after two minutes (paused clock): does it stop \
+                 when `attempt` says the job is over?"
+            ),
         }
     }
 
@@ -110,95 +129,108 @@ mod tests {
         pool.books.with(|ledger| ledger.status(id))
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn retries_without_a_growing_backoff_are_rejected() {
-        let (pool, log) = pool(1, Duration::from_millis(100));
-        let (id, task) = submit(&pool, "fail 2").await;
-        finished(task).await;
-        let starts: Vec<(u32, Duration)> = log.lock().unwrap().iter().map(|e| (e.1, e.2)).collect();
-        assert_eq!(
-            starts,
-            [
-                (1, Duration::ZERO),
-                (2, Duration::from_millis(100)),
-                (3, Duration::from_millis(300)),
-            ],
-            "attempt 2 starts one base (100 ms) after attempt 1, attempt 3 two bases after that"
-        );
-        assert_eq!(
-            status(&pool, id),
-            Some(Status::Done {
-                output: "fail 2 ok".to_string()
-            })
-        );
+    #[test]
+    fn retries_without_a_growing_backoff_are_rejected() {
+        paused(|| async {
+            let (pool, log) = pool(1, Duration::from_millis(100));
+            let (id, task) = submit(&pool, "fail 2").await;
+            finished(task).await;
+            let starts: Vec<(u32, Duration)> =
+                log.lock().unwrap().iter().map(|e| (e.1, e.2)).collect();
+            assert_eq!(
+                starts,
+                [
+                    (1, Duration::ZERO),
+                    (2, Duration::from_millis(100)),
+                    (3, Duration::from_millis(300)),
+                ],
+                "attempt 2 starts one base (100 ms) after attempt 1, attempt 3 two bases after that"
+            );
+            assert_eq!(
+                status(&pool, id),
+                Some(Status::Done {
+                    output: "fail 2 ok".to_string()
+                })
+            );
+        });
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn a_permit_held_through_the_backoff_is_rejected() {
-        let (pool, log) = pool(1, Duration::from_secs(10));
-        let (_, failing) = submit(&pool, "fail 9").await;
-        let (quick, task) = submit(&pool, "fail 0").await;
-        finished(task).await;
-        let quick_started = log
-            .lock()
-            .unwrap()
-            .iter()
-            .find(|e| e.0 == "fail 0")
-            .map(|e| e.2);
-        assert_eq!(
-            quick_started,
-            Some(Duration::ZERO),
-            "with one worker, a job waiting out its backoff must leave the worker to others"
-        );
-        assert!(matches!(status(&pool, quick), Some(Status::Done { .. })));
-        finished(failing).await;
+    #[test]
+    fn a_permit_held_through_the_backoff_is_rejected() {
+        paused(|| async {
+            let (pool, log) = pool(1, Duration::from_secs(10));
+            let (_, failing) = submit(&pool, "fail 9").await;
+            // The failing job is in its first backoff when the next job comes.
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            let (quick, task) = submit(&pool, "fail 0").await;
+            finished(task).await;
+            let quick_started = log
+                .lock()
+                .unwrap()
+                .iter()
+                .find(|e| e.0 == "fail 0")
+                .map(|e| e.2);
+            assert_eq!(
+                quick_started,
+                Some(Duration::from_secs(1)),
+                "with one worker, a job waiting out its backoff must leave the worker to others"
+            );
+            assert!(matches!(status(&pool, quick), Some(Status::Done { .. })));
+            finished(failing).await;
+        });
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn retrying_forever_or_without_a_permit_is_rejected() {
-        let (pool, log) = pool(2, Duration::from_millis(10));
-        let (id, task) = submit(&pool, "fail 9").await;
-        finished(task).await;
-        assert_eq!(
-            log.lock().unwrap().len(),
-            3,
-            "three attempts allowed, then the job is dead"
-        );
-        assert!(matches!(status(&pool, id), Some(Status::Dead { .. })));
-        assert_eq!(pool.books.with(|ledger| ledger.dead_letters().len()), 1);
-        assert_eq!(
-            pool.limit.available_permits(),
-            2,
-            "every permit must be given back when the job is over"
-        );
+    #[test]
+    fn retrying_forever_or_without_a_permit_is_rejected() {
+        paused(|| async {
+            let (pool, log) = pool(2, Duration::from_millis(10));
+            let (id, task) = submit(&pool, "fail 9").await;
+            finished(task).await;
+            assert_eq!(
+                log.lock().unwrap().len(),
+                3,
+                "three attempts allowed, then the job is dead"
+            );
+            assert!(matches!(status(&pool, id), Some(Status::Dead { .. })));
+            assert_eq!(pool.books.with(|ledger| ledger.dead_letters().len()), 1);
+            assert_eq!(
+                pool.limit.available_permits(),
+                2,
+                "every permit must be given back when the job is over"
+            );
+        });
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn a_backoff_that_ignores_the_stop_is_rejected() {
-        let (pool, log) = pool(1, Duration::from_secs(3600));
-        let (id, task) = submit(&pool, "fail 1").await;
-        tokio::time::sleep(Duration::from_secs(1)).await;
-        assert_eq!(status(&pool, id), Some(Status::Backoff { attempt: 1 }));
-        pool.stop.cancel();
-        if timeout(Duration::from_secs(1), task).await.is_err() {
-            panic!("the job still slept out its hour-long backoff after the stop");
-        }
-        assert_eq!(log.lock().unwrap().len(), 2);
+    #[test]
+    fn a_backoff_that_ignores_the_stop_is_rejected() {
+        paused(|| async {
+            let (pool, log) = pool(1, Duration::from_secs(3600));
+            let (id, task) = submit(&pool, "fail 1").await;
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            assert_eq!(status(&pool, id), Some(Status::Backoff { attempt: 1 }));
+            pool.stop.cancel();
+            if timeout(Duration::from_secs(1), task).await.is_err() {
+                panic!("the job still slept out its hour-long backoff after the stop");
+            }
+            assert_eq!(log.lock().unwrap().len(), 2);
+        });
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn a_retry_abandoned_at_the_stop_is_rejected() {
-        let (pool, _) = pool(1, Duration::from_secs(3600));
-        let (id, task) = submit(&pool, "fail 1").await;
-        tokio::time::sleep(Duration::from_secs(1)).await;
-        pool.stop.cancel();
-        finished(task).await;
-        assert_eq!(
-            status(&pool, id),
-            Some(Status::Done {
-                output: "fail 1 ok".to_string()
-            }),
-            "a stop cuts the wait short, never the job: its next attempt must still run"
-        );
+    #[test]
+    fn a_retry_abandoned_at_the_stop_is_rejected() {
+        paused(|| async {
+            let (pool, _) = pool(1, Duration::from_secs(3600));
+            let (id, task) = submit(&pool, "fail 1").await;
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            pool.stop.cancel();
+            finished(task).await;
+            assert_eq!(
+                status(&pool, id),
+                Some(Status::Done {
+                    output: "fail 1 ok".to_string()
+                }),
+                "a stop cuts the wait short, never the job: its next attempt must still run"
+            );
+        });
     }
 }
