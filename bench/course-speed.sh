@@ -95,7 +95,8 @@ ex, solved, unsolved, trace, rounds = sys.argv[1:6]
 
 def results():
     with open(trace) as f:
-        return [line.split() for line in f if line.strip()]
+        # A line being written may be read half-way: only whole "<ns> <verdict>" lines count.
+        return [w for w in (line.split() for line in f) if len(w) == 2]
 
 def wait_for(verdict, seen):
     deadline = time.time() + 300
