@@ -1001,6 +1001,7 @@ fn a_broken_earlier_step_is_named_as_the_file_to_edit() {
     .unwrap();
     let out = asyncling(&c, &["run", "step2"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+}
 
 /// Whether cargo has compiled the fixture's optional dependency `later` in `target`.
 fn later_built(target: &Path) -> bool {

@@ -341,7 +341,9 @@ fn saving_an_earlier_step_checks_the_step_that_builds_on_it() {
     )
     .unwrap();
     wait_for(&t, "step2 is done");
+}
 
+#[test]
 fn watch_builds_later_exercises_dependencies_while_the_learner_reads() {
     let course = common::fixture("features", "watch-warmup");
     let target = Path::new(env!("CARGO_TARGET_TMPDIR")).join("features-target-watch");
