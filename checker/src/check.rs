@@ -642,11 +642,13 @@ fn first_line(t: &Target, message: &str) -> Annotation {
 }
 
 /// Where a file the learner's file declares with `#[path]` (an earlier step of a project, whose
-/// own tests run again here) panicked, since that is the first thing to fix; failing that, where
-/// the learner's file panicked. With the panic message.
+/// own tests run again here) panicked, the earliest step first, since that is the first thing to
+/// fix; failing that, where the learner's file panicked. With the panic message.
 fn panic_annotation(root: &Path, t: &Target, output: &str) -> Option<Annotation> {
+    // Declarations are listed outermost first: the step before, then the one before that.
     includes::of_relative(root, &t.file)
         .into_iter()
+        .rev()
         .chain(std::iter::once(t.file.clone()))
         .find_map(|file| {
             let (line, message) = fold::panic_in(output, &file)?;
