@@ -1,7 +1,7 @@
 //! Remembered results. A result (a pass or a failure, with everything `run` would show) is stored
-//! under a key hashed from everything that could change it: the checked file, the exercise's
-//! settings, the manifests and lock file, the sources of path dependencies (the reference
-//! runtime), the toolchain and this checker's version. When the key is unchanged the check would
+//! under a key hashed from everything that could change it: the checked file and the files it
+//! declares with `#[path]`, the exercise's settings, the manifests and lock file, the sources of
+//! path dependencies (the reference runtime), the toolchain and this checker's version. When the key is unchanged the check would
 //! come out the same, so `verify` need not build or run it. A timeout or a crash is never
 //! remembered: it may not happen again.
 
@@ -16,6 +16,7 @@ use anyhow::{Context, Result};
 
 use crate::check::Outcome;
 use crate::course::Course;
+use crate::includes;
 use crate::process::{self, Options};
 use crate::target::Target;
 
@@ -67,7 +68,13 @@ impl PassCache {
         t.strict.hash(&mut h);
         format!("{:?}", t.exercise.mode).hash(&mut h);
         t.exercise.timeout.hash(&mut h);
-        fs::read(self.root.join(&t.file)).ok()?.hash(&mut h);
+        let file = self.root.join(&t.file);
+        fs::read(&file).ok()?.hash(&mut h);
+        // The earlier steps it declares with `#[path]` are compiled into it.
+        for part in includes::of(&file) {
+            part.hash(&mut h);
+            fs::read(&part).ok()?.hash(&mut h);
+        }
         Some(format!("{:016x}", h.finish()))
     }
 

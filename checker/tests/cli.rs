@@ -1035,3 +1035,23 @@ fn an_exercise_builds_with_the_features_it_lists_and_no_other() {
     assert_eq!(second.status.code(), Some(0), "{}", text(&second));
     assert!(later_built(&target));
 }
+
+#[test]
+fn a_remembered_result_is_forgotten_when_an_earlier_step_changes() {
+    let c = fixture("steps", "cache");
+    fs::copy(
+        c.join("solutions/ch/step2.rs"),
+        c.join("exercises/ch/step2.rs"),
+    )
+    .unwrap();
+    let out = asyncling(&c, &["verify", "step2"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    // Only step1, which step2 declares, changes: step2's remembered failure no longer holds.
+    fs::copy(
+        c.join("solutions/ch/step1.rs"),
+        c.join("exercises/ch/step1.rs"),
+    )
+    .unwrap();
+    let out = asyncling(&c, &["verify", "step2"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+}
