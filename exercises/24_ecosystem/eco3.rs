@@ -17,14 +17,14 @@
 //
 // Make `batches` batch as described. `store_all` must keep compiling.
 
+use futures::StreamExt;
 use std::pin::pin;
 use std::sync::Mutex;
 use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
-use tokio_stream::wrappers::ReceiverStream;
-use futures::StreamExt;
 use tokio_stream::Stream;
+use tokio_stream::wrappers::ReceiverStream;
 
 const MAX_BATCH: usize = 4;
 const MAX_WAIT: Duration = Duration::from_millis(10);
@@ -85,7 +85,9 @@ mod tests {
         tokio::spawn(async move {
             for (ms, event) in events {
                 tokio::time::sleep_until(start + Duration::from_millis(ms)).await;
-                tx.send(event).await.expect("store_all dropped the receiver");
+                tx.send(event)
+                    .await
+                    .expect("store_all dropped the receiver");
             }
             tokio::time::sleep_until(start + Duration::from_millis(close_ms)).await;
         });

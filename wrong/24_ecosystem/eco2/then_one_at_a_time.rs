@@ -45,11 +45,10 @@ impl Backend {
 }
 
 fn fetch_all(backend: Arc<Backend>, ids: Vec<u32>) -> impl Stream<Item = String> {
-    stream::iter(ids)
-        .then(move |id| {
-            let backend = Arc::clone(&backend);
-            async move { backend.fetch(id).await }
-        })
+    stream::iter(ids).then(move |id| {
+        let backend = Arc::clone(&backend);
+        async move { backend.fetch(id).await }
+    })
 }
 
 fn main() {}

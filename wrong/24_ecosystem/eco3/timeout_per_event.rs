@@ -93,7 +93,9 @@ mod tests {
         tokio::spawn(async move {
             for (ms, event) in events {
                 tokio::time::sleep_until(start + Duration::from_millis(ms)).await;
-                tx.send(event).await.expect("store_all dropped the receiver");
+                tx.send(event)
+                    .await
+                    .expect("store_all dropped the receiver");
             }
             tokio::time::sleep_until(start + Duration::from_millis(close_ms)).await;
         });

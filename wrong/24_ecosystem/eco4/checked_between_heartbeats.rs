@@ -117,10 +117,7 @@ mod tests {
                 "kicking session 1 ended session 2 too: each session needs a child token, not a clone of the server's (cancelling a clone cancels the original)"
             );
             sessions.shutdown();
-            assert_eq!(
-                ended(second, "shutdown must end every session").await,
-                3
-            );
+            assert_eq!(ended(second, "shutdown must end every session").await, 3);
         });
     }
 

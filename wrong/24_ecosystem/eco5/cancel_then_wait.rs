@@ -63,7 +63,9 @@ impl Server {
     async fn shutdown(&self, grace: Duration) -> bool {
         self.stop.cancel();
         self.tracker.close();
-        tokio::time::timeout(grace, self.tracker.wait()).await.is_ok()
+        tokio::time::timeout(grace, self.tracker.wait())
+            .await
+            .is_ok()
     }
 }
 

@@ -62,7 +62,10 @@ impl Server {
     /// finished within `grace`.
     async fn shutdown(&self, grace: Duration) -> bool {
         self.tracker.close();
-        if tokio::time::timeout(grace, self.tracker.wait()).await.is_ok() {
+        if tokio::time::timeout(grace, self.tracker.wait())
+            .await
+            .is_ok()
+        {
             return true;
         }
         self.stop.cancel();

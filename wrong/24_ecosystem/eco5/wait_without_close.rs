@@ -61,7 +61,10 @@ impl Server {
     /// Waits for the requests in flight, cancelling them after `grace`. `true` when all of them
     /// finished within `grace`.
     async fn shutdown(&self, grace: Duration) -> bool {
-        if tokio::time::timeout(grace, self.tracker.wait()).await.is_ok() {
+        if tokio::time::timeout(grace, self.tracker.wait())
+            .await
+            .is_ok()
+        {
             return true;
         }
         self.stop.cancel();

@@ -120,7 +120,9 @@ mod tests {
     fn frame_returned_before_it_is_complete_is_rejected() {
         let frame = wire(b"hello");
         let mut src = BytesMut::from(&frame[..6]);
-        let decoded = LengthPrefixed.decode(&mut src).expect("a valid partial frame");
+        let decoded = LengthPrefixed
+            .decode(&mut src)
+            .expect("a valid partial frame");
         assert_eq!(
             decoded, None,
             "only 2 of the 5 payload bytes are here: return Ok(None) and wait for the rest"
@@ -141,7 +143,9 @@ mod tests {
     fn header_read_before_it_has_arrived_is_rejected() {
         let mut src = BytesMut::from(&[0u8, 0][..]);
         assert_eq!(
-            LengthPrefixed.decode(&mut src).expect("half a header is not an error"),
+            LengthPrefixed
+                .decode(&mut src)
+                .expect("half a header is not an error"),
             None,
             "half a header: return Ok(None) and wait for more bytes"
         );
@@ -232,7 +236,10 @@ mod tests {
                 assert_eq!(&back[..], message);
             }
             drop(client);
-            server.await.unwrap().expect("a clean close is not an error");
+            server
+                .await
+                .unwrap()
+                .expect("a clean close is not an error");
         });
     }
 }
