@@ -16,9 +16,10 @@ if [ $# -eq 0 ]; then
 fi
 
 # Build every test binary first, so the busy cores slow down only the runs.
+# `--features ecosystem` (which includes tokio) satisfies every bin's required-features.
 declare -A bin
 for name in "$@"; do
-  path=$(cargo test -q -p asyncling-exercises --bin "${name}_sol" --no-run --message-format=json 2>/dev/null |
+  path=$(cargo test -q -p asyncling-exercises --features ecosystem --bin "${name}_sol" --no-run --message-format=json 2>/dev/null |
     sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -1)
   [ -n "$path" ] || { echo "$name: no test binary (does it build?)"; exit 1; }
   bin[$name]=$path
@@ -56,7 +57,7 @@ slowest=0
 compiled=0
 for name in "$@"; do
   case "$skip" in *" $name "*) continue ;; esac
-  path=$(cargo test -q -p asyncling-exercises --bin "$name" --no-run --message-format=json 2>/dev/null |
+  path=$(cargo test -q -p asyncling-exercises --features ecosystem --bin "$name" --no-run --message-format=json 2>/dev/null |
     sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -1)
   [ -n "$path" ] || continue # fails at the build step: fast by nature
   compiled=$((compiled + 1))
