@@ -8,7 +8,8 @@
 // dropped), so only live tasks can be reported.
 //
 // Read time from the runtime's clock (`tokio::time::Instant::now()`): with paused time, as in
-// these tests, only that clock moves; `std::time::Instant::now()` would stand still.
+// these tests, that clock jumps ahead whenever every task waits on a timer, while
+// `std::time::Instant::now()` moves only by the few real milliseconds the test takes.
 //
 // Write `register`, `Progress::mark`, `Drop for Progress` and `stuck`. Do not change the tests.
 
@@ -141,7 +142,7 @@ mod tests {
     }
 
     #[test]
-    fn progress_read_from_a_clock_that_stands_still_is_rejected() {
+    fn progress_read_from_the_wall_clock_is_rejected() {
         paused(|| async {
             let tracker = Tracker::default();
             ticker(&tracker, "ticker");
@@ -151,8 +152,8 @@ mod tests {
                 tracker.stuck(500 * MS),
                 vec!["waiter"],
                 "after a second `waiter` had made no progress and `ticker` had marked every 10 ms: \
-                 read the time from the runtime's clock (`tokio::time::Instant::now()`), the only \
-                 one that moves while time is paused"
+                 read the time from the runtime's clock (`tokio::time::Instant::now()`), the one \
+                 paused time moves"
             );
         });
     }
