@@ -31,7 +31,6 @@ async fn serve(requests: Vec<(u64, Duration)>) {
     for (id, backend) in requests {
         let span = tracing::info_span!("request", id);
         tasks.push(tokio::spawn(handle(backend)).instrument(span));
-
     }
     for task in tasks {
         task.await.expect("a request panicked");
@@ -122,7 +121,10 @@ mod tests {
         let seen = record(vec![(7, Duration::from_millis(10))]);
         assert_eq!(
             seen,
-            vec![("start".to_string(), Some(7)), ("done".to_string(), Some(7))],
+            vec![
+                ("start".to_string(), Some(7)),
+                ("done".to_string(), Some(7))
+            ],
             "both lines of request 7 must be inside its `request` span with `id = 7`: instrument \
              the future you spawn (not the JoinHandle, and not the code that spawns it)"
         );

@@ -14,8 +14,6 @@
 
 use std::time::Duration;
 
-
-
 /// One request: a line when it starts, a wait for the backend, a line when it is done. It does
 /// not know its id: the span it runs in carries that.
 async fn handle(backend: Duration) {
@@ -121,7 +119,10 @@ mod tests {
         let seen = record(vec![(7, Duration::from_millis(10))]);
         assert_eq!(
             seen,
-            vec![("start".to_string(), Some(7)), ("done".to_string(), Some(7))],
+            vec![
+                ("start".to_string(), Some(7)),
+                ("done".to_string(), Some(7))
+            ],
             "both lines of request 7 must be inside its `request` span with `id = 7`: instrument \
              the future you spawn (not the JoinHandle, and not the code that spawns it)"
         );

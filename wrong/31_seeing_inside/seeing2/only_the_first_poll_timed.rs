@@ -82,7 +82,6 @@ impl<F: Future> Future for Watched<F> {
         let took = this.dog.clock.now() - started;
         let first = !std::mem::replace(&mut this.polled, true);
         if first && took >= this.dog.limit {
-
             this.dog.slow.lock().unwrap().push(SlowPoll {
                 task: this.task,
                 took,

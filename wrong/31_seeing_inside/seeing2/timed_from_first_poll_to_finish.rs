@@ -81,7 +81,6 @@ impl<F: Future> Future for Watched<F> {
         let out = this.inner.as_mut().poll(cx);
         let took = this.dog.clock.now() - started;
         if out.is_ready() && took >= this.dog.limit {
-
             this.dog.slow.lock().unwrap().push(SlowPoll {
                 task: this.task,
                 took,

@@ -91,7 +91,6 @@ impl<F: Future> Future for Watched<F> {
 /// Runs `work`, which blocks, without holding a thread of the runtime, and returns its result.
 async fn off_the_runtime<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
     work()
-
 }
 
 fn main() {}

@@ -23,7 +23,6 @@ async fn leaked_tasks(scenario: impl Future<Output = ()>, grace: Duration) -> us
     // A sleep gives the thread back to the runtime, which runs the detached tasks meanwhile.
     tokio::time::sleep(grace).await;
     metrics.num_alive_tasks()
-
 }
 
 fn main() {}

@@ -75,7 +75,10 @@ impl Tracker {
             .map(|(id, e)| (e.last, *id, e.name.as_str()))
             .collect();
         stuck.sort();
-        stuck.into_iter().map(|(_, _, name)| name.to_string()).collect()
+        stuck
+            .into_iter()
+            .map(|(_, _, name)| name.to_string())
+            .collect()
     }
 }
 

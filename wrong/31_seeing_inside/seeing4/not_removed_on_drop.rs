@@ -75,7 +75,10 @@ impl Tracker {
             .map(|(id, e)| (e.last, *id, e.name.as_str()))
             .collect();
         stuck.sort();
-        stuck.into_iter().map(|(_, _, name)| name.to_string()).collect()
+        stuck
+            .into_iter()
+            .map(|(_, _, name)| name.to_string())
+            .collect()
     }
 }
 
@@ -90,7 +93,6 @@ impl Progress {
 
 impl Drop for Progress {
     fn drop(&mut self) {}
-
 }
 
 fn main() {}

@@ -76,7 +76,10 @@ impl Tracker {
             .collect();
         stuck.sort_by_key(|(_, _, name)| *name);
 
-        stuck.into_iter().map(|(_, _, name)| name.to_string()).collect()
+        stuck
+            .into_iter()
+            .map(|(_, _, name)| name.to_string())
+            .collect()
     }
 }
 

@@ -45,7 +45,6 @@ fn now() -> Instant {
     Instant::now()
 }
 
-
 impl Tracker {
     /// Registers a task under `name` (names need not be unique), as having made progress now.
     fn register(&self, name: &str) -> Progress {
@@ -75,7 +74,10 @@ impl Tracker {
             .map(|(id, e)| (e.last, *id, e.name.as_str()))
             .collect();
         stuck.sort();
-        stuck.into_iter().map(|(_, _, name)| name.to_string()).collect()
+        stuck
+            .into_iter()
+            .map(|(_, _, name)| name.to_string())
+            .collect()
     }
 }
 
