@@ -126,6 +126,7 @@ pub fn build(
         let report = cargo::build(&BuildRequest {
             manifest: &dir.join("Cargo.toml"),
             bins: &bins,
+            features: &[],
             artifact: Artifact::Tests,
             color,
             timeout: Some(timeout),

@@ -30,6 +30,8 @@ pub enum Artifact {
 pub struct BuildRequest<'a> {
     pub manifest: &'a Path,
     pub bins: &'a [String],
+    /// Cargo features to turn on (the bins' `required-features`).
+    pub features: &'a [String],
     pub artifact: Artifact,
     pub color: bool,
     pub timeout: Option<Duration>,
@@ -227,6 +229,9 @@ fn command(req: &BuildRequest, bins: &[String], wrapper: Option<&Path>) -> Comma
     cmd.args(["--color", if req.color { "always" } else { "never" }]);
     for bin in bins {
         cmd.args(["--bin", bin]);
+    }
+    if !req.features.is_empty() {
+        cmd.arg("--features").arg(req.features.join(","));
     }
     if let Some(w) = wrapper {
         cmd.env("RUSTC_WORKSPACE_WRAPPER", w);

@@ -209,9 +209,16 @@ impl Checker {
             if bins.is_empty() {
                 continue;
             }
+            let mut features: Vec<String> = which
+                .iter()
+                .flat_map(|&i| targets[i].features().iter().cloned())
+                .collect();
+            features.sort();
+            features.dedup();
             let report = cargo::build(&BuildRequest {
                 manifest: &self.layout.package_manifest,
                 bins: &bins,
+                features: &features,
                 artifact,
                 color: self.color,
                 timeout: Some(BUILD_TIMEOUT),

@@ -59,6 +59,7 @@ struct RawExercise {
     skip_check_unsolved: bool,
     timeout_secs: Option<Spanned<u64>>,
     mode: Option<Spanned<Mode>>,
+    features: Option<Spanned<Vec<String>>>,
 }
 
 #[derive(Clone, Debug)]
@@ -70,6 +71,9 @@ pub struct Exercise {
     pub hints: Vec<String>,
     pub skip_check_unsolved: bool,
     pub timeout: Duration,
+    /// Cargo features of the exercise package its bins need (`required-features`), e.g. the
+    /// optional crates a later chapter teaches. Empty for most courses.
+    pub features: Vec<String>,
 }
 
 impl Exercise {
@@ -282,6 +286,7 @@ fn exercise(
     let hints = hints(&name, line, text, raw.hint, raw.hints, problems);
     let timeout = timeout(&name, text, raw.timeout_secs, problems);
     let mode = mode(&name, text, raw.mode, raw.test, problems);
+    let features = features(&name, text, raw.features, problems);
     let ex = Exercise {
         name,
         dir,
@@ -290,6 +295,7 @@ fn exercise(
         hints,
         skip_check_unsolved: raw.skip_check_unsolved,
         timeout: Duration::from_secs(timeout),
+        features,
     };
     if problems.len() == before && !root.join(ex.path()).is_file() {
         problems.push((
@@ -302,6 +308,34 @@ fn exercise(
         ));
     }
     (problems.len() == before).then_some(ex)
+}
+
+/// The cargo features an exercise needs: names cargo accepts, each once.
+fn features(
+    name: &str,
+    text: &str,
+    raw: Option<Spanned<Vec<String>>>,
+    problems: &mut Problems,
+) -> Vec<String> {
+    let Some(raw) = raw else {
+        return Vec::new();
+    };
+    let line = line_of(text, &raw.span());
+    let mut features = raw.into_inner();
+    for f in &features {
+        let valid = !f.is_empty()
+            && f.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '+' | '/'));
+        if !valid {
+            problems.push((
+                line,
+                format!("feature `{f}` of exercise `{name}` is not a cargo feature name"),
+            ));
+        }
+    }
+    features.sort();
+    features.dedup();
+    features
 }
 
 /// The exercise's hints, from `hint` (rustlings) or `hints`; exactly one must be given.
@@ -421,6 +455,34 @@ pub fn invalid_name(name: &str) -> Option<&'static str> {
         Some("may not end in `_sol` (that suffix names solution bins)")
     } else {
         None
+    }
+}
+
+#[cfg(test)]
+impl Course {
+    /// A course of test-mode exercises with these names and nothing else, for unit tests.
+    pub fn for_tests(names: &[&str]) -> Course {
+        Course {
+            root: PathBuf::new(),
+            layout: std::sync::Arc::new(crate::layout::Layout::of(Path::new("."))),
+            welcome_message: None,
+            final_message: None,
+            identical_solution_tests: true,
+            missing_solutions: Vec::new(),
+            exercises: names
+                .iter()
+                .map(|n| Exercise {
+                    name: (*n).to_string(),
+                    dir: None,
+                    mode: Mode::Test,
+                    strict_clippy: false,
+                    hints: Vec::new(),
+                    skip_check_unsolved: false,
+                    timeout: std::time::Duration::from_secs(1),
+                    features: Vec::new(),
+                })
+                .collect(),
+        }
     }
 }
 

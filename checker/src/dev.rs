@@ -52,6 +52,10 @@ pub fn bins_text(exercises: &[Exercise]) -> String {
             (ex.solution_bin(), rel("../solutions")),
         ] {
             out.push_str(&format!("[[bin]]\nname = {bin:?}\npath = {path:?}\n"));
+            if !ex.features.is_empty() {
+                let list: Vec<String> = ex.features.iter().map(|f| format!("{f:?}")).collect();
+                out.push_str(&format!("required-features = [{}]\n", list.join(", ")));
+            }
         }
     }
     out

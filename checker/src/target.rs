@@ -60,6 +60,12 @@ impl<'a> Target<'a> {
         }
     }
 
+    /// The cargo features its bin needs: the exercise's (a wrong answer needs none of its own,
+    /// since batches build every dependency).
+    pub fn features(&self) -> &[String] {
+        &self.exercise.features
+    }
+
     pub fn artifact(&self) -> Artifact {
         match self.exercise.mode {
             Mode::Test => Artifact::Tests,
