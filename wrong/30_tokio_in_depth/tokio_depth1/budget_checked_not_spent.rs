@@ -1,4 +1,4 @@
-// wrong answer: only checks has_budget_remaining and never spends a unit, so the budget never runs out and the loop never yields; caught by lookups_that_never_yield_are_rejected
+// wrong answer: only checks has_budget_remaining and never spends a unit, so the budget never runs out and the loop never yields; caught by lookups_that_never_yield_are_rejected and a_counter_of_its_own_instead_of_the_budget_is_rejected
 // tokio_depth1: make a loop over always-ready work give way, through tokio's cooperative budget
 //
 // `.await` is not a yield point by itself: awaiting a future that is already ready returns at once,

@@ -1,4 +1,4 @@
-// wrong answer: yields to the scheduler after every lookup instead of spending budget, a trip through the scheduler per item; caught by a_yield_after_every_lookup_is_rejected
+// wrong answer: yields to the scheduler after every lookup instead of spending budget, a trip through the scheduler per item; caught by a_yield_after_every_lookup_is_rejected and yielding_inside_unconstrained_is_rejected
 // tokio_depth1: make a loop over always-ready work give way, through tokio's cooperative budget
 //
 // `.await` is not a yield point by itself: awaiting a future that is already ready returns at once,

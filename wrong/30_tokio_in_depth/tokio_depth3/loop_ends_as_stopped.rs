@@ -1,4 +1,4 @@
-// wrong answer: leaves the loop on Break and on the flag alike and always reports Stopped, so finished work looks stopped; caught by a_finished_job_reported_as_stopped_is_rejected
+// wrong answer: leaves the loop on Break and on the flag alike and always reports Stopped, so finished work looks stopped; caught by a_finished_job_reported_as_stopped_is_rejected and stop_that_lets_the_queued_job_start_is_rejected
 // tokio_depth3: a blocking job that can really be stopped, whether it runs or still waits in the pool
 //
 // `spawn_blocking` hands a closure to the runtime's blocking pool: a set of threads that grows on

@@ -1,4 +1,4 @@
-// wrong answer: waits after the abort but ignores the result, so a task that had already finished is reported cancelled; caught by a_finished_task_reported_as_cancelled_is_rejected
+// wrong answer: waits after the abort but ignores the result, so a task that had already finished is reported cancelled; caught by a_finished_task_reported_as_cancelled_is_rejected and a_panic_reported_as_cancelled_is_rejected
 // tokio_depth4: cancel a task, wait until it is really gone, and tell how it ended
 //
 // `JoinHandle::abort` does not stop anything on the spot. It marks the task cancelled and returns

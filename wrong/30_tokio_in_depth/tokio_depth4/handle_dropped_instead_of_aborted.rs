@@ -1,4 +1,4 @@
-// wrong answer: drops the JoinHandle, which detaches the task and cancels nothing; caught by returning_before_the_task_is_gone_is_rejected
+// wrong answer: drops the JoinHandle, which detaches the task and cancels nothing; caught by returning_before_the_task_is_gone_is_rejected, a_finished_task_reported_as_cancelled_is_rejected and a_panic_reported_as_cancelled_is_rejected
 // tokio_depth4: cancel a task, wait until it is really gone, and tell how it ended
 //
 // `JoinHandle::abort` does not stop anything on the spot. It marks the task cancelled and returns
