@@ -89,7 +89,8 @@ mod tests {
                     if counted.fetch_add(1, Ordering::SeqCst) + 1 == 3 {
                         let _ = running.send(());
                     }
-                    std::thread::yield_now();
+                    // A step of blocking work; a job that is never stopped idles instead of spinning.
+                    std::thread::sleep(Duration::from_millis(1));
                     ControlFlow::Continue(())
                 });
                 three_steps.recv().await;
@@ -101,7 +102,9 @@ mod tests {
                         steps, total,
                         "the job reported {steps} steps but step ran {total} times"
                     ),
-                    other => panic!("a running job that was stopped must end Stopped, got {other:?}"),
+                    other => {
+                        panic!("a running job that was stopped must end Stopped, got {other:?}")
+                    }
                 }
             },
         );

@@ -153,7 +153,10 @@ mod tests {
                 "count_up ran all its {counted} steps in one go: with no yield point in the loop, \
                  the abort could only take effect once it had finished"
             );
-            assert!(counted > 0, "the counting task never ran before it was cancelled");
+            assert!(
+                counted > 0,
+                "the counting task never ran before it was cancelled"
+            );
         });
     }
 
