@@ -15,10 +15,15 @@ if [ $# -eq 0 ]; then
   set -- $(python3 -c 'import tomllib; print(" ".join(e["name"] for e in tomllib.load(open("info.toml","rb"))["exercises"]))')
 fi
 
+# The optional crates each exercise lists in info.toml (`features`), comma-separated for cargo.
+features_of() {
+  python3 -c 'import sys, tomllib; print(",".join(next((e.get("features", []) for e in tomllib.load(open("info.toml","rb"))["exercises"] if e["name"] == sys.argv[1]), [])))' "$1"
+}
+
 # Build every test binary first, so the busy cores slow down only the runs.
 declare -A bin
 for name in "$@"; do
-  path=$(cargo test -q -p asyncling-exercises --bin "${name}_sol" --no-run --message-format=json 2>/dev/null |
+  path=$(cargo test -q -p asyncling-exercises --features "$(features_of "$name")" --bin "${name}_sol" --no-run --message-format=json 2>/dev/null |
     sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -1)
   [ -n "$path" ] || { echo "$name: no test binary (does it build?)"; exit 1; }
   bin[$name]=$path
@@ -56,7 +61,7 @@ slowest=0
 compiled=0
 for name in "$@"; do
   case "$skip" in *" $name "*) continue ;; esac
-  path=$(cargo test -q -p asyncling-exercises --bin "$name" --no-run --message-format=json 2>/dev/null |
+  path=$(cargo test -q -p asyncling-exercises --features "$(features_of "$name")" --bin "$name" --no-run --message-format=json 2>/dev/null |
     sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -1)
   [ -n "$path" ] || continue # fails at the build step: fast by nature
   compiled=$((compiled + 1))
