@@ -161,7 +161,8 @@ impl Watch<'_> {
                         return Ok(true);
                     }
                 }
-                Event::Redraw | Event::Tick => {}
+                Event::Redraw => {}
+                Event::Tick => self.warmup.tick(),
                 Event::Changed(paths) => {
                     let file = self.file();
                     let file = file.canonicalize().unwrap_or(file);
@@ -230,7 +231,7 @@ impl Watch<'_> {
         if start_now {
             self.start_check();
         } else {
-            self.warmup.resume();
+            self.warmup.resume_soon();
         }
         if !current {
             return Ok(());
@@ -395,7 +396,7 @@ impl Watch<'_> {
 
     fn all_checked(&mut self, result: Result<Vec<(String, bool)>, String>) -> Result<()> {
         self.view.mode = Mode::Main;
-        self.warmup.resume();
+        self.warmup.resume_soon();
         match result {
             Ok(results) => {
                 self.save(|p| {

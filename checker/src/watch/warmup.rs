@@ -2,14 +2,14 @@
 //! info.toml), so a learner's first verdict does not wait for it; once a verdict is on screen
 //! and nothing else runs, the crates that later exercises need are compiled in the background,
 //! in the order the course reaches them. Any check pauses this first, because cargo lets one
-//! build at a time use the target directory; it resumes after, and what cargo had finished is
-//! kept.
+//! build at a time use the target directory; it resumes once the learner has left the files
+//! alone for a moment (so quick saves never race it), and what cargo had finished is kept.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::cargo::{self, Artifact, BuildRequest};
 use crate::course::Course;
@@ -18,6 +18,9 @@ use crate::target::Target;
 
 /// Generous: a slow machine builds the ecosystem crates in minutes, and a pause stops it anyway.
 const LIMIT: Duration = Duration::from_secs(1800);
+
+/// How long after a verdict, with no save in between, the background builds go on.
+const IDLE: Duration = Duration::from_secs(2);
 
 /// One build that leaves a set of features' dependencies compiled: a solution bin that needs
 /// exactly that set (cargo has no "dependencies only" build).
@@ -32,6 +35,8 @@ pub struct Warmup {
     manifest: PathBuf,
     pending: Arc<Mutex<Vec<Plan>>>,
     running: Option<(Arc<AtomicBool>, JoinHandle<()>)>,
+    /// When `tick` should resume them.
+    due: Option<Instant>,
 }
 
 impl Warmup {
@@ -41,11 +46,26 @@ impl Warmup {
             manifest: course.layout.package_manifest.clone(),
             pending: Arc::new(Mutex::new(plans(course, from))),
             running: None,
+            due: None,
+        }
+    }
+
+    /// A verdict is on screen: go on with the background builds once the learner has been idle
+    /// for a moment.
+    pub fn resume_soon(&mut self) {
+        self.due = Some(Instant::now() + IDLE);
+    }
+
+    /// Called on every clock tick of the watch loop.
+    pub fn tick(&mut self) {
+        if self.due.is_some_and(|due| Instant::now() >= due) {
+            self.due = None;
+            self.resume();
         }
     }
 
     /// Starts (or goes on with) the background builds, unless they are running or all done.
-    pub fn resume(&mut self) {
+    fn resume(&mut self) {
         if self.running.is_some() || lock(&self.pending).is_empty() {
             return;
         }
@@ -87,6 +107,7 @@ impl Warmup {
 
     /// Stops the background build (cargo's process group is killed) and waits for it.
     pub fn pause(&mut self) {
+        self.due = None;
         if let Some((cancel, thread)) = self.running.take() {
             cancel.store(true, Ordering::SeqCst);
             let _ = thread.join();
