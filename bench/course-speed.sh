@@ -6,7 +6,7 @@
 #      runtime, on tokio) against a bare warm `cargo test --bin` of the same file.
 # The machine's load is recorded with the figures.
 #
-# Usage: bench/course-speed.sh [COMMIT]   (default HEAD; writes only under target/bench/course)
+# Usage: [PARTS=2] bench/course-speed.sh [COMMIT]   (default HEAD; writes only under target/bench/course)
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -51,7 +51,8 @@ solve_first() {
 total=${#names[@]}
 
 echo "1. verify with nothing changed"
-for pct in 0 50 100; do
+# PARTS=2 skips this part (save -> result only).
+for pct in $([ "${PARTS:-12}" = 2 ] || echo 0 50 100); do
   git checkout --quiet -- exercises
   solve_first $((total * pct / 100))
   t0=$(now); "$A" verify >"$work/verify-$pct-first.log" 2>&1 || true; t1=$(now)
