@@ -15,8 +15,8 @@ if [ $# -eq 0 ]; then
   set -- $(python3 -c 'import tomllib; print(" ".join(e["name"] for e in tomllib.load(open("info.toml","rb"))["exercises"]))')
 fi
 
-# Build every test binary first, so the busy cores slow down only the runs.
-# `--features ecosystem` (which includes tokio) satisfies every bin's required-features.
+# Build every test binary first, so the busy cores slow down only the runs. `ecosystem` turns on
+# every optional crate, so the bins that require some of them (info.toml `features`) are built.
 declare -A bin
 for name in "$@"; do
   path=$(cargo test -q -p asyncling-exercises --features ecosystem --bin "${name}_sol" --no-run --message-format=json 2>/dev/null |
