@@ -8,7 +8,10 @@
 // - `multi_threaded(workers)` returns a runtime with exactly `workers` worker threads that
 //   share the spawned tasks between them.
 //
-// Enable all drivers on both (`enable_all`): the lesson of runtime2 is what happens if you don't.
+// A `Builder` starts with every driver switched off: no timers, no sockets. A runtime built that
+// way runs plain futures fine, but the first `tokio::time::sleep` panics with "A Tokio 1.x context
+// was found, but timers are disabled", and the first socket with "... but IO is disabled".
+// Switch on every driver on both runtimes (`enable_all`).
 
 use tokio::runtime::{Builder, Runtime};
 
@@ -27,7 +30,10 @@ fn main() {}
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::future::Future;
+    use std::panic::{AssertUnwindSafe, catch_unwind};
     use std::thread::{self, ThreadId};
+    use std::time::Duration;
     use tokio::runtime::RuntimeFlavor;
 
     // Spawns a few tasks that yield once and report the thread they finished on.
@@ -46,6 +52,50 @@ mod tests {
             }
             ids
         })
+    }
+
+    // Both runtimes, built by the learner's functions, with a name for the failure messages.
+    fn both_runtimes() -> [(&'static str, Runtime); 2] {
+        [
+            ("single_threaded()", single_threaded()),
+            ("multi_threaded(2)", multi_threaded(2)),
+        ]
+    }
+
+    // Runs `fut` on `rt` and turns a driver's panic into a message about drivers.
+    fn block_on_with_drivers<F: Future>(which: &str, rt: &Runtime, fut: F) -> F::Output {
+        match catch_unwind(AssertUnwindSafe(|| rt.block_on(fut))) {
+            Ok(output) => output,
+            Err(_) => panic!(
+                "the runtime of {which} panicked while using a timer or a socket: it was built \
+                 without that driver (see the Builder's enable_all)"
+            ),
+        }
+    }
+
+    #[test]
+    fn runtime_without_the_time_driver_is_rejected() {
+        for (which, rt) in both_runtimes() {
+            let waited = block_on_with_drivers(which, &rt, async {
+                let start = tokio::time::Instant::now();
+                tokio::time::sleep(Duration::from_millis(2)).await;
+                start.elapsed()
+            });
+            assert!(
+                waited >= Duration::from_millis(2),
+                "{which}: sleep(2ms) returned after {waited:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn runtime_without_the_io_driver_is_rejected() {
+        for (which, rt) in both_runtimes() {
+            let bound = block_on_with_drivers(which, &rt, async {
+                tokio::net::TcpListener::bind("127.0.0.1:0").await.map(|_| ())
+            });
+            assert!(bound.is_ok(), "{which}: binding 127.0.0.1:0 failed: {bound:?}");
+        }
     }
 
     #[test]
