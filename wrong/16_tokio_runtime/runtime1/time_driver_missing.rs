@@ -63,8 +63,11 @@ mod tests {
         })
     }
 
+    /// Builds one of the two runtimes.
+    type Build = fn() -> Runtime;
+
     // Both runtimes, built by the learner's functions, with a name for the failure messages.
-    fn both_runtimes() -> [(&'static str, fn() -> Runtime); 2] {
+    fn both_runtimes() -> [(&'static str, Build); 2] {
         [
             ("single_threaded()", single_threaded),
             ("multi_threaded(2)", || multi_threaded(2)),
