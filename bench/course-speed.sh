@@ -6,7 +6,7 @@
 #      runtime, on tokio) against a bare warm `cargo test --bin` of the same file.
 # The machine's load is recorded with the figures.
 #
-# Usage: bench/course-speed.sh [COMMIT]   (default HEAD; writes only under target/bench/course)
+# Usage: [PARTS=2] bench/course-speed.sh [COMMIT]   (default HEAD; writes only under target/bench/course)
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -35,11 +35,11 @@ A="$clone/target/debug/asyncling"
 CARGO="$(rustc --print sysroot)/bin/cargo"
 export CARGO
 
-# name -> "dir" from info.toml, in course order
+# name -> "dir features" from info.toml, in course order (features comma-separated, or "-")
 mapfile -t names < <(python3 -c "
 import tomllib
 for e in tomllib.load(open('info.toml','rb'))['exercises']:
-    print(e['name'], e['dir'])")
+    print(e['name'], e['dir'], ','.join(e.get('features', [])) or '-')")
 solve_first() {
   local n=$1 i=0
   for entry in "${names[@]}"; do
@@ -51,7 +51,8 @@ solve_first() {
 total=${#names[@]}
 
 echo "1. verify with nothing changed"
-for pct in 0 50 100; do
+# PARTS=2 skips this part (save -> result only).
+for pct in $([ "${PARTS:-12}" = 2 ] || echo 0 50 100); do
   git checkout --quiet -- exercises
   solve_first $((total * pct / 100))
   t0=$(now); "$A" verify >"$work/verify-$pct-first.log" 2>&1 || true; t1=$(now)
@@ -70,16 +71,17 @@ for pick in "futures3 std-only" "futures2 reference-runtime" "intro2 tokio"; do
   set -- $pick
   name=$1 kind=$2
   dir=$(printf '%s\n' "${names[@]}" | awk -v n="$name" '$1 == n {print $2}')
+  features=$(printf '%s\n' "${names[@]}" | awk -v n="$name" '$1 == n && $3 != "-" {print "--features=" $3}')
   ex="exercises/$dir/$name.rs"
   solved="solutions/$dir/$name.rs"
   shipped="$work/$name.shipped.rs"
   git show "HEAD:$ex" > "$shipped"
   cp "$solved" "$ex"
-  CARGO_TARGET_DIR="$bare_target" cargo test --quiet -p asyncling-exercises --bin "$name" >/dev/null 2>&1 || true
+  CARGO_TARGET_DIR="$bare_target" cargo test --quiet -p asyncling-exercises $features --bin "$name" >/dev/null 2>&1 || true
   : > "$work/bare-$name.times"
   for r in $(seq 1 "$ROUNDS"); do
     echo "// bare $r" >> "$ex"
-    t0=$(now); CARGO_TARGET_DIR="$bare_target" cargo test --quiet -p asyncling-exercises --bin "$name" >/dev/null 2>&1; t1=$(now)
+    t0=$(now); CARGO_TARGET_DIR="$bare_target" cargo test --quiet -p asyncling-exercises $features --bin "$name" >/dev/null 2>&1; t1=$(now)
     secs "$t0" "$t1" >> "$work/bare-$name.times"
   done
   trace="$work/watch-$name.trace"
@@ -94,7 +96,8 @@ ex, solved, unsolved, trace, rounds = sys.argv[1:6]
 
 def results():
     with open(trace) as f:
-        return [line.split() for line in f if line.strip()]
+        # A line being written may be read half-way: only whole "<ns> <verdict>" lines count.
+        return [w for w in (line.split() for line in f) if len(w) == 2]
 
 def wait_for(verdict, seen):
     deadline = time.time() + 300

@@ -459,6 +459,34 @@ pub fn invalid_name(name: &str) -> Option<&'static str> {
 }
 
 #[cfg(test)]
+impl Course {
+    /// A course of test-mode exercises with these names and nothing else, for unit tests.
+    pub fn for_tests(names: &[&str]) -> Course {
+        Course {
+            root: PathBuf::new(),
+            layout: std::sync::Arc::new(crate::layout::Layout::of(Path::new("."))),
+            welcome_message: None,
+            final_message: None,
+            identical_solution_tests: true,
+            missing_solutions: Vec::new(),
+            exercises: names
+                .iter()
+                .map(|n| Exercise {
+                    name: (*n).to_string(),
+                    dir: None,
+                    mode: Mode::Test,
+                    strict_clippy: false,
+                    hints: Vec::new(),
+                    skip_check_unsolved: false,
+                    timeout: std::time::Duration::from_secs(1),
+                    features: Vec::new(),
+                })
+                .collect(),
+        }
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

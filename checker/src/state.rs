@@ -327,33 +327,9 @@ mod tests {
         assert_eq!(copies, 2);
     }
 
-    fn course_of(names: &[&str]) -> Course {
-        Course {
-            root: PathBuf::new(),
-            layout: std::sync::Arc::new(crate::layout::Layout::of(Path::new("."))),
-            welcome_message: None,
-            final_message: None,
-            identical_solution_tests: true,
-            missing_solutions: Vec::new(),
-            exercises: names
-                .iter()
-                .map(|n| crate::course::Exercise {
-                    name: (*n).to_string(),
-                    dir: None,
-                    mode: crate::course::Mode::Test,
-                    strict_clippy: false,
-                    hints: Vec::new(),
-                    skip_check_unsolved: false,
-                    timeout: std::time::Duration::from_secs(1),
-                    features: Vec::new(),
-                })
-                .collect(),
-        }
-    }
-
     #[test]
     fn the_next_exercise_is_the_first_pending_after_the_current_one() {
-        let course = course_of(&["a", "b", "c", "d"]);
+        let course = Course::for_tests(&["a", "b", "c", "d"]);
         let mut p = Progress {
             current: Some("c".into()),
             ..Progress::default()

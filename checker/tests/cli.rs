@@ -950,3 +950,36 @@ fn done_with_no_progress_says_how_to_commit_it_and_fails_nothing() {
         text(&out)
     );
 }
+
+/// Whether cargo has compiled the fixture's optional dependency `later` in `target`.
+fn later_built(target: &Path) -> bool {
+    fs::read_dir(target.join("debug/deps")).is_ok_and(|dir| {
+        dir.flatten().any(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            name.starts_with("liblater-") && name.ends_with(".rlib")
+        })
+    })
+}
+
+#[test]
+fn an_exercise_builds_with_the_features_it_lists_and_no_other() {
+    let c = fixture("features", "cli");
+    let target = Path::new(env!("CARGO_TARGET_TMPDIR")).join("features-target-cli");
+    let _ = fs::remove_dir_all(&target);
+    let run = |name: &str| {
+        asyncling_cmd(&c, &["run", name])
+            .env("CARGO_TARGET_DIR", &target)
+            .output()
+            .unwrap()
+    };
+    let first = run("first");
+    assert_eq!(first.status.code(), Some(0), "{}", text(&first));
+    assert!(
+        !later_built(&target),
+        "an exercise without `features` compiled the optional dependency"
+    );
+    // Without `--features later` cargo would refuse the bin (required-features).
+    let second = run("second");
+    assert_eq!(second.status.code(), Some(0), "{}", text(&second));
+    assert!(later_built(&target));
+}

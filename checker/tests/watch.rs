@@ -320,3 +320,46 @@ fn reset_prompt_and_list_keep_their_essentials_at_40x10() {
     let screen = wait_for(&t, "three_hints is done");
     assert!(!screen.contains("restored as"), "{screen}");
 }
+
+#[test]
+fn watch_builds_later_exercises_dependencies_while_the_learner_reads() {
+    let course = common::fixture("features", "watch-warmup");
+    let target = Path::new(env!("CARGO_TARGET_TMPDIR")).join("features-target-watch");
+    let _ = fs::remove_dir_all(&target);
+    let built = || {
+        fs::read_dir(target.join("debug/deps")).is_ok_and(|dir| {
+            dir.flatten().any(|e| {
+                let name = e.file_name().to_string_lossy().into_owned();
+                name.starts_with("liblater-") && name.ends_with(".rlib")
+            })
+        })
+    };
+    let script = format!(
+        "cd '{}' && env RUST_BACKTRACE=0 CARGO_TARGET_DIR='{}' NO_COLOR=1 '{}'; sleep 60",
+        course.display(),
+        target.display(),
+        env!("CARGO_BIN_EXE_asyncling")
+    );
+    let t = Tmux::launch(
+        format!("asyncling-warmup-{}", std::process::id()),
+        (120, 40),
+        &script,
+    );
+    wait_for(&t, "first is done");
+    // The background build waits for the learner to leave the files alone for a moment.
+    assert!(
+        !built(),
+        "the first check compiled the second exercise's dependency"
+    );
+    // No key, no save: the dependency of the next exercise gets built anyway.
+    let bound = Instant::now() + Duration::from_secs(120);
+    while !built() {
+        assert!(
+            Instant::now() < bound,
+            "`later` was never built in the background"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    t.keys("n");
+    wait_for(&t, "second is done");
+}

@@ -14,6 +14,7 @@ mod persist;
 mod runner;
 mod saves;
 mod view;
+mod warmup;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -61,6 +62,8 @@ struct Watch<'a> {
     view: View,
     state: Persisted,
     trace: Trace,
+    /// Later exercises' dependencies, built in the background between checks.
+    warmup: warmup::Warmup,
 }
 
 pub fn run(course: &Course, color: bool) -> Result<bool> {
@@ -84,8 +87,10 @@ pub fn run(course: &Course, color: bool) -> Result<bool> {
         .chain(watch_message)
         .map(|m| (Until::Always, m))
         .collect();
+    let current = state.progress.current_index(course);
     let mut w = Watch {
-        current: state.progress.current_index(course),
+        current,
+        warmup: warmup::Warmup::new(course, current),
         course,
         outcome: None,
         runner: Runner::new(tx.clone(), color),
@@ -107,6 +112,7 @@ pub fn run(course: &Course, color: bool) -> Result<bool> {
     let guard = TerminalGuard::enter()?;
     input::spawn_input(tx);
     let result = w.event_loop(&rx);
+    w.warmup.pause();
     w.runner.stop();
     w.stop_check_all();
     drop(debouncer);
@@ -155,7 +161,8 @@ impl Watch<'_> {
                         return Ok(true);
                     }
                 }
-                Event::Redraw | Event::Tick => {}
+                Event::Redraw => {}
+                Event::Tick => self.warmup.tick(),
                 Event::Changed(paths) => {
                     let file = self.file();
                     let file = file.canonicalize().unwrap_or(file);
@@ -210,6 +217,7 @@ impl Watch<'_> {
     }
 
     fn start_check(&mut self) {
+        self.warmup.pause();
         self.runner.stop();
         self.stop_check_all();
         let file = self.file();
@@ -222,6 +230,8 @@ impl Watch<'_> {
         let (current, start_now) = self.runner.finished();
         if start_now {
             self.start_check();
+        } else {
+            self.warmup.resume_soon();
         }
         if !current {
             return Ok(());
@@ -380,11 +390,13 @@ impl Watch<'_> {
     fn check_all(&mut self) {
         let total = self.course.exercises.len();
         self.view.mode = Mode::CheckingAll { done: 0, total };
+        self.warmup.pause();
         self.runner.start_all(self.course);
     }
 
     fn all_checked(&mut self, result: Result<Vec<(String, bool)>, String>) -> Result<()> {
         self.view.mode = Mode::Main;
+        self.warmup.resume_soon();
         match result {
             Ok(results) => {
                 self.save(|p| {
