@@ -15,10 +15,11 @@ if [ $# -eq 0 ]; then
   set -- $(python3 -c 'import tomllib; print(" ".join(e["name"] for e in tomllib.load(open("info.toml","rb"))["exercises"]))')
 fi
 
-# Build every test binary first, so the busy cores slow down only the runs.
+# Build every test binary first, so the busy cores slow down only the runs. `ecosystem` turns on
+# every optional crate, so the bins that require some of them (info.toml `features`) are built.
 declare -A bin
 for name in "$@"; do
-  path=$(cargo test -q -p asyncling-exercises --bin "${name}_sol" --no-run --message-format=json 2>/dev/null |
+  path=$(cargo test -q -p asyncling-exercises --features ecosystem --bin "${name}_sol" --no-run --message-format=json 2>/dev/null |
     sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -1)
   [ -n "$path" ] || { echo "$name: no test binary (does it build?)"; exit 1; }
   bin[$name]=$path
@@ -56,7 +57,7 @@ slowest=0
 compiled=0
 for name in "$@"; do
   case "$skip" in *" $name "*) continue ;; esac
-  path=$(cargo test -q -p asyncling-exercises --bin "$name" --no-run --message-format=json 2>/dev/null |
+  path=$(cargo test -q -p asyncling-exercises --features ecosystem --bin "$name" --no-run --message-format=json 2>/dev/null |
     sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -1)
   [ -n "$path" ] || continue # fails at the build step: fast by nature
   compiled=$((compiled + 1))
