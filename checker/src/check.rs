@@ -507,6 +507,7 @@ fn hang_notes(t: &Target, run: &process::Finished, unfinished: &[String]) -> Vec
         timeout: t.timeout,
         unfinished,
         usage: run.usage,
+        threads: &run.threads,
         for_author: t.bin != t.exercise.name,
     });
     std::iter::once(note)

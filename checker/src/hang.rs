@@ -1,11 +1,13 @@
 //! What a hung or killed test was doing, told from how it used the CPU rather than guessed: a
 //! test whose thread was always running (or ready to run) is code that never waits, a busy loop;
 //! one that sat idle was waiting for something that never happened (a wake-up, a channel's end, a
-//! blocking call); one killed from outside with SIGKILL most likely ran out of memory.
+//! blocking call); one killed from outside with SIGKILL most likely ran out of memory. The system
+//! call each thread sat in when it was stopped names the commonest async mistake outright: a
+//! thread that runs async code, blocked in `std::thread::sleep` or a blocking read.
 
 use std::time::Duration;
 
-use crate::procfs::Usage;
+use crate::procfs::{ThreadCall, Usage};
 
 /// Busier than this (share of the wall time one thread was running or ready to run): a busy loop.
 const BUSY: f64 = 0.5;
@@ -19,6 +21,8 @@ pub struct Hang<'a> {
     pub timeout: Duration,
     pub unfinished: &'a [String],
     pub usage: Option<Usage>,
+    /// Each thread of the test and the system call it was in when it was stopped.
+    pub threads: &'a [ThreadCall],
     /// Course authors (verify --solutions) may raise the deadline; learners should not.
     pub for_author: bool,
 }
@@ -35,6 +39,10 @@ pub fn note(h: &Hang) -> String {
         text += &format!("Still running when stopped: {}.\n", h.unfinished.join(", "));
     }
     text += &diagnosis(h.usage, h.timeout);
+    if let Some(blocked) = blocked_note(h.threads, h.unfinished) {
+        text += "\n";
+        text += &blocked;
+    }
     if let Some(u) = h.usage.filter(|u| u.peak_memory >= BIG_MEMORY) {
         text += &format!(
             "\nIt was also using {} of memory: something keeps growing (a queue nobody drains, \
@@ -96,6 +104,94 @@ const WAITING: &str = "- a future returned `Poll::Pending` without arranging for
      - a blocking call on the runtime's thread (`std::sync::Mutex::lock`, a std channel's `recv`, \
      `JoinHandle::join`) waiting for work that only that same thread could do.";
 
+/// What a thread that runs async code is, as far as its name tells.
+enum Role {
+    /// A libtest thread, named after its test (`#[tokio::test]` runs its runtime on it).
+    Test(String),
+    /// A thread named as tokio names its workers, and its `spawn_blocking` threads too.
+    Tokio(String),
+}
+
+/// Tokio's default thread name (`tokio-rt-worker` since 1.5x; older releases used
+/// `tokio-runtime-worker`, which Linux cuts to 15 bytes).
+fn is_tokio_thread(name: &str) -> bool {
+    name == "tokio-rt-worker" || name.starts_with("tokio-runtime-w")
+}
+
+fn role(thread: &ThreadCall, unfinished: &[String]) -> Option<Role> {
+    if is_tokio_thread(&thread.name) {
+        return Some(Role::Tokio(thread.name.clone()));
+    }
+    // Linux keeps 15 bytes of a thread's name: match it against the start of a test's name.
+    let test = unfinished
+        .iter()
+        .find(|t| !thread.name.is_empty() && t.starts_with(thread.name.as_str()))?;
+    Some(Role::Test(test.clone()))
+}
+
+/// In plain words, what a blocking call is; `None` for the calls an idle runtime waits in.
+fn blocking_call(call: &str) -> Option<&'static str> {
+    match call {
+        "nanosleep" | "clock_nanosleep" => Some("for example `std::thread::sleep`"),
+        "read" | "readv" | "pread64" | "recvfrom" | "recvmsg" => {
+            Some("a blocking read: `std::io::stdin`, a `std::net::TcpStream`, a pipe or a file")
+        }
+        "accept" | "accept4" => Some("a blocking `std::net::TcpListener::accept`"),
+        "connect" => Some("a blocking `std::net::TcpStream::connect`"),
+        "wait4" => Some("waiting for a child process: `std::process::Command::output` or `wait`"),
+        _ => None,
+    }
+}
+
+/// Names the threads that run async code and sat in a blocking call when the test was stopped.
+/// A thread waiting in `epoll_wait` or `poll` is how an idle runtime waits, and `futex` is also
+/// how an idle worker or an executor without I/O parks, so those are said only as far as they
+/// can be told apart: a futex on a test thread is mentioned, with its doubt, when nothing
+/// clearer was found.
+fn blocked_note(threads: &[ThreadCall], unfinished: &[String]) -> Option<String> {
+    let waiting = threads.iter().filter(|t| matches!(t.state, 'S' | 'D'));
+    let mut lines = Vec::new();
+    let mut futex_on_test = None;
+    for t in waiting {
+        let (Some(call), Some(role)) = (t.call, role(t, unfinished)) else {
+            continue;
+        };
+        match (blocking_call(call), role) {
+            (Some(what), Role::Test(test)) => lines.push(format!(
+                "Thread `{test}` is blocked in `{call}` ({what}). If that call is inside async \
+                 code (a `#[tokio::test]` runs the test's futures on this very thread), no other \
+                 task can run on the thread while it waits: use the async version \
+                 (`tokio::time::sleep`, tokio's I/O types) or move the work to `spawn_blocking`."
+            )),
+            (Some(what), Role::Tokio(name)) => lines.push(format!(
+                "Thread `{name}` is blocked in `{call}` ({what}). tokio gives its workers and its \
+                 `spawn_blocking` threads this same name: on a worker, no other task can run on \
+                 the thread while it waits (use the async version, or move the work to \
+                 `spawn_blocking`); on a `spawn_blocking` thread, blocking is what it is for."
+            )),
+            (None, Role::Test(test)) if call == "futex" => futex_on_test = Some(test),
+            _ => {}
+        }
+    }
+    if lines.is_empty()
+        && let Some(test) = futex_on_test
+    {
+        lines.push(format!(
+            "Thread `{test}` is waiting in `futex`: a `std::sync::Mutex`, a std channel's `recv`, \
+             a `join` or a `park`. That blocks every task on the thread if it is inside async \
+             code, but it is also how an executor with nothing to run waits for a wake-up, and \
+             from outside the checker cannot tell the two apart."
+        ));
+    }
+    lines.truncate(4);
+    (!lines.is_empty()).then(|| {
+        format!(
+            "When it was stopped (one look, at the deadline):\n- {}",
+            lines.join("\n- ")
+        )
+    })
+}
+
 /// The note for a test killed by a signal the checker did not send.
 pub fn killed_note(sig: i32, usage: Option<Usage>) -> String {
     if sig != libc::SIGKILL {
@@ -144,6 +240,7 @@ mod tests {
                 busiest_thread: Some(busiest),
                 peak_memory: 1 << 20,
             }),
+            threads: &[],
             for_author: false,
         })
     }
@@ -170,11 +267,71 @@ mod tests {
             timeout: Duration::from_secs(10),
             unfinished: &[],
             usage: None,
+            threads: &[],
             for_author: true,
         });
         assert!(
             t.contains("Course authors") && t.contains("timeout_secs"),
             "{t}"
+        );
+    }
+
+    fn thread(name: &str, state: char, call: &'static str) -> ThreadCall {
+        ThreadCall {
+            tid: 1,
+            name: name.to_string(),
+            state,
+            call: Some(call),
+        }
+    }
+
+    fn blocked(threads: &[ThreadCall]) -> Option<String> {
+        blocked_note(threads, &["tests::blocks_the_runtime".to_string()])
+    }
+
+    #[test]
+    fn a_test_thread_in_a_sleep_is_named_with_its_whole_test_name() {
+        // Linux cuts thread names to 15 bytes.
+        let t = blocked(&[thread("tests::blocks_t", 'S', "clock_nanosleep")]).unwrap();
+        assert!(
+            t.contains("`tests::blocks_the_runtime` is blocked in `clock_nanosleep`"),
+            "{t}"
+        );
+        assert!(
+            t.contains("std::thread::sleep") && t.contains("spawn_blocking"),
+            "{t}"
+        );
+    }
+
+    #[test]
+    fn an_idle_runtime_is_not_called_blocked() {
+        let idle = [
+            thread("tests::blocks_t", 'S', "epoll_wait"),
+            thread("tokio-rt-worker", 'S', "futex"),
+            thread("tokio-rt-worker", 'S', "epoll_pwait"),
+        ];
+        assert_eq!(blocked(&idle), None);
+    }
+
+    #[test]
+    fn a_futex_on_a_test_thread_is_told_with_its_doubt_and_only_without_a_clearer_call() {
+        let t = blocked(&[thread("tests::blocks_t", 'S', "futex")]).unwrap();
+        assert!(t.contains("cannot tell the two apart"), "{t}");
+        let t = blocked(&[
+            thread("tests::blocks_t", 'S', "futex"),
+            thread("tokio-rt-worker", 'S', "read"),
+        ])
+        .unwrap();
+        assert!(!t.contains("futex") && t.contains("blocking read"), "{t}");
+        assert!(t.contains("`spawn_blocking` threads this same name"), "{t}");
+    }
+
+    #[test]
+    fn running_threads_and_threads_of_no_test_are_left_out() {
+        assert_eq!(blocked(&[thread("tests::blocks_t", 'R', "read")]), None);
+        assert_eq!(
+            blocked(&[thread("my-helper", 'S', "clock_nanosleep")]),
+            None
         );
     }
 

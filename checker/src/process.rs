@@ -49,6 +49,9 @@ pub struct Finished {
     /// The child's CPU time and memory, last sampled before it ended (before it was killed, on a
     /// timeout).
     pub usage: Option<Usage>,
+    /// What each thread of the child was doing when it was killed at its deadline (empty
+    /// otherwise).
+    pub threads: Vec<procfs::ThreadCall>,
     /// Processes that outlived the child outside its group, and were stopped: "name (pid N)".
     pub strays: Vec<String>,
 }
@@ -152,7 +155,8 @@ pub fn run(mut cmd: Command, opts: &Options) -> Result<Finished> {
     // Whatever the child left running in its group (a detached thread pool, a grandchild) goes too.
     kill_group(pgid);
     forget(pgid);
-    let (status, forced, usage) = watched.with_context(|| format!("Lost track of `{program}`"))?;
+    let (status, forced, usage, threads) =
+        watched.with_context(|| format!("Lost track of `{program}`"))?;
     let output = drain(&capped).unwrap_or_else(lost_output);
     let stdout = whole.and_then(|w| drain(&w)).unwrap_or_default();
     let strays = strays_of(id);
@@ -162,6 +166,7 @@ pub fn run(mut cmd: Command, opts: &Options) -> Result<Finished> {
         stdout,
         output,
         usage,
+        threads,
         strays,
     })
 }
@@ -188,7 +193,12 @@ fn spawn(mut cmd: Command, program: &str) -> Result<std::process::Child> {
     Ok(child)
 }
 
-type Watched = (ExitStatus, Option<Ending>, Option<Usage>);
+type Watched = (
+    ExitStatus,
+    Option<Ending>,
+    Option<Usage>,
+    Vec<procfs::ThreadCall>,
+);
 
 /// Waits for the child, killing its group at the deadline or on cancellation, sampling its usage
 /// meanwhile.
@@ -200,6 +210,7 @@ fn watch(
 ) -> Result<Watched> {
     let mut forced = None;
     let mut usage = None;
+    let mut threads = Vec::new();
     let mut ticks = 0u32;
     loop {
         let wait = match opts.timeout {
@@ -213,7 +224,7 @@ fn watch(
                     // Killed by `stop_all`, not by a crash.
                     forced = Some(Ending::Cancelled);
                 }
-                return Ok((status, forced, usage));
+                return Ok((status, forced, usage, threads));
             }
             Err(mpsc::RecvTimeoutError::Timeout) => {
                 ticks += 1;
@@ -228,6 +239,9 @@ fn watch(
                 if forced.is_none() && (cancelled || late) {
                     // What the child was doing, read before it is gone.
                     usage = procfs::usage(pgid, started.elapsed()).or(usage);
+                    if late {
+                        threads = procfs::thread_calls(pgid);
+                    }
                     forced = Some(if cancelled {
                         Ending::Cancelled
                     } else {

@@ -1,6 +1,7 @@
 //! What Linux's `/proc` says about processes: parents and groups (to find every process the
-//! checker started, even one that left its group), and CPU time and memory (to tell what a hung
-//! test was doing). Everything here only reads; elsewhere (or off Linux) the answers are empty.
+//! checker started, even one that left its group), CPU time and memory, and the system call each
+//! thread sits in (to tell what a hung test was doing). Everything here only reads; elsewhere (or
+//! off Linux) the answers are empty.
 
 use std::fs;
 use std::time::Duration;
@@ -133,6 +134,105 @@ fn busiest_thread(pid: i32, alive_for: Duration) -> Option<f64> {
         .map(|f| f.min(1.0))
 }
 
+/// One thread of a process, caught at one moment: its name and the system call it was in.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ThreadCall {
+    pub tid: i32,
+    /// The thread's name (`comm`): at most 15 bytes, longer names are cut.
+    pub name: String,
+    /// The scheduler state from `stat`: `S` (sleeping), `D` (uninterruptible), `R` (running), ...
+    pub state: char,
+    /// The system call it was blocked in, when it was in one this module knows by name.
+    pub call: Option<&'static str>,
+}
+
+/// The threads of `pid` and the system call each was in, read from `/proc/<pid>/task/<tid>/`.
+/// `syscall` names the call; where it cannot be read (it needs the right to trace the process),
+/// the kernel function in `wchan` stands in for the most common calls.
+pub fn thread_calls(pid: i32) -> Vec<ThreadCall> {
+    let Ok(tasks) = fs::read_dir(format!("/proc/{pid}/task")) else {
+        return Vec::new();
+    };
+    let mut threads: Vec<ThreadCall> = tasks
+        .filter_map(|t| {
+            let dir = t.ok()?.path();
+            let tid: i32 = dir.file_name()?.to_str()?.parse().ok()?;
+            let read = |file: &str| fs::read_to_string(dir.join(file)).ok();
+            let state = parse_stat(tid, &read("stat")?)?.state;
+            let name = read("comm")?.trim_end_matches('\n').to_string();
+            let call = read("syscall")
+                .and_then(|text| syscall_name(parse_syscall(&text)?))
+                .or_else(|| call_from_wchan(read("wchan")?.trim()));
+            Some(ThreadCall {
+                tid,
+                name,
+                state,
+                call,
+            })
+        })
+        .collect();
+    threads.sort_by_key(|t| t.tid);
+    threads
+}
+
+/// The call number in `/proc/<pid>/task/<tid>/syscall`: `None` for `running` (on a CPU, in no
+/// call) and for `-1` (stopped outside any call).
+fn parse_syscall(text: &str) -> Option<i64> {
+    let nr: i64 = text.split_whitespace().next()?.parse().ok()?;
+    (nr >= 0).then_some(nr)
+}
+
+/// The blocking calls a hung test is found in, by number on this architecture.
+#[cfg(target_os = "linux")]
+fn syscall_name(nr: i64) -> Option<&'static str> {
+    #[cfg(target_arch = "x86_64")]
+    const ONLY_HERE: &[(i64, &str)] = &[
+        (libc::SYS_nanosleep, "nanosleep"),
+        (libc::SYS_epoll_wait, "epoll_wait"),
+        (libc::SYS_poll, "poll"),
+        (libc::SYS_select, "select"),
+        (libc::SYS_accept, "accept"),
+    ];
+    #[cfg(not(target_arch = "x86_64"))]
+    const ONLY_HERE: &[(i64, &str)] = &[];
+    const EVERYWHERE: &[(i64, &str)] = &[
+        (libc::SYS_clock_nanosleep, "clock_nanosleep"),
+        (libc::SYS_futex, "futex"),
+        (libc::SYS_read, "read"),
+        (libc::SYS_readv, "readv"),
+        (libc::SYS_pread64, "pread64"),
+        (libc::SYS_recvfrom, "recvfrom"),
+        (libc::SYS_recvmsg, "recvmsg"),
+        (libc::SYS_accept4, "accept4"),
+        (libc::SYS_connect, "connect"),
+        (libc::SYS_wait4, "wait4"),
+        (libc::SYS_epoll_pwait, "epoll_pwait"),
+        (libc::SYS_ppoll, "ppoll"),
+        (libc::SYS_pselect6, "pselect6"),
+    ];
+    EVERYWHERE
+        .iter()
+        .chain(ONLY_HERE)
+        .find(|(n, _)| *n == nr)
+        .map(|(_, name)| *name)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn syscall_name(_nr: i64) -> Option<&'static str> {
+    None
+}
+
+/// The call a thread is in, told from the kernel function it sleeps in (`wchan`); only the
+/// functions that name one call beyond doubt.
+fn call_from_wchan(wchan: &str) -> Option<&'static str> {
+    match wchan {
+        "hrtimer_nanosleep" | "do_nanosleep" => Some("clock_nanosleep"),
+        w if w.starts_with("futex_wait") => Some("futex"),
+        "do_epoll_wait" | "ep_poll" => Some("epoll_wait"),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -143,6 +243,55 @@ mod tests {
         assert_eq!(s.name, "a (b) c");
         assert_eq!((s.state, s.ppid, s.pgrp), ('S', 1, 7));
         assert!(s.cpu > Duration::ZERO);
+    }
+
+    #[test]
+    fn a_syscall_line_gives_its_number_and_running_gives_none() {
+        assert_eq!(
+            parse_syscall("230 0x0 0x0 0x7ffd0c03fa70 0x7ffd0c03fab0 0x0 0x0 0x7ffd 0x7f63\n"),
+            Some(230)
+        );
+        assert_eq!(parse_syscall("running\n"), None);
+        assert_eq!(parse_syscall("-1 0x7ffd0c03fa70 0x7f634328b503\n"), None);
+        assert_eq!(parse_syscall(""), None);
+    }
+
+    #[test]
+    fn call_numbers_and_wchan_names_are_named() {
+        assert_eq!(
+            syscall_name(libc::SYS_clock_nanosleep),
+            Some("clock_nanosleep")
+        );
+        assert_eq!(syscall_name(libc::SYS_futex), Some("futex"));
+        assert_eq!(syscall_name(libc::SYS_getpid), None);
+        assert_eq!(
+            call_from_wchan("hrtimer_nanosleep"),
+            Some("clock_nanosleep")
+        );
+        assert_eq!(call_from_wchan("futex_wait_queue"), Some("futex"));
+        assert_eq!(call_from_wchan("0"), None);
+    }
+
+    #[test]
+    fn a_sleeping_thread_of_this_process_is_seen_in_its_call() {
+        let sleeper = std::thread::Builder::new()
+            .name("procfs-sleeper".to_string())
+            .spawn(|| std::thread::sleep(Duration::from_millis(300)))
+            .unwrap();
+        let me = std::process::id() as i32;
+        // Give it a moment to reach the call; look a few times rather than once.
+        let seen = (0..50).find_map(|_| {
+            std::thread::sleep(Duration::from_millis(5));
+            thread_calls(me)
+                .into_iter()
+                .find(|t| t.name == "procfs-sleeper" && t.call.is_some())
+        });
+        sleeper.join().unwrap();
+        let seen = seen.expect("the sleeping thread was not found in a call");
+        assert!(
+            matches!(seen.call, Some("clock_nanosleep" | "nanosleep")),
+            "{seen:?}"
+        );
     }
 
     #[test]

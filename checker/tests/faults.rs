@@ -312,6 +312,25 @@ fn a_never_woken_test_is_reported_as_idle() {
 }
 
 #[test]
+fn a_test_thread_blocked_in_a_sleep_inside_async_code_is_named() {
+    let (c, out) = run_alone("blocked", "blocked");
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{t}");
+    assert!(t.contains("sat idle"), "{t}");
+    // Named by its whole test name, though Linux keeps only 15 bytes of a thread's name.
+    assert!(
+        t.contains("Thread `tests::blocks_the_runtime` is blocked in `clock_nanosleep`")
+            || t.contains("Thread `tests::blocks_the_runtime` is blocked in `nanosleep`"),
+        "{t}"
+    );
+    assert!(
+        t.contains("std::thread::sleep") && t.contains("spawn_blocking"),
+        "{t}"
+    );
+    assert!(!alive(read_pid(&c.join("blocked.pid"))));
+}
+
+#[test]
 fn a_test_killed_from_outside_is_reported_as_out_of_memory() {
     let (_, out) = run_alone("memory", "memory");
     let t = text(&out);
@@ -412,7 +431,15 @@ fn any_unicode_name_is_answered_without_a_panic() {
     let c = common::fixture("faults", "names");
     seed_state(&c, "fine", &[]);
     let before = learner_view(&c);
-    let real = ["fine", "long_spin", "spin", "idle", "memory", "escapee"];
+    let real = [
+        "fine",
+        "long_spin",
+        "spin",
+        "idle",
+        "memory",
+        "escapee",
+        "blocked",
+    ];
     for (i, name) in odd_names(200).iter().enumerate() {
         if real.contains(&name.as_str()) {
             continue;
@@ -440,7 +467,7 @@ fn a_course_in_a_non_ascii_folder_works() {
     let t = text(&out);
     assert_eq!(out.status.code(), Some(0), "{t}");
     let out = asyncling(&c, &["list"]);
-    assert!(text(&out).contains("1/6 done"), "{}", text(&out));
+    assert!(text(&out).contains("1/7 done"), "{}", text(&out));
 }
 
 // ---- progress and learner files ----

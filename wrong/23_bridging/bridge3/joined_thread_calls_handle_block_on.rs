@@ -2,7 +2,7 @@
 // bridge3: no `block_on` inside async code
 //
 // `Handle::block_on` (and `Runtime::block_on`) block the current thread until a future is done.
-// Called from a plain thread, that is the bridge of bridge2. Called from code that is already
+// Called from a plain thread, that is the bridge of runtime3. Called from code that is already
 // running on the runtime, it is a deadlock in the making: the thread it blocks is the one that
 // should be driving the future. Tokio refuses and panics with "Cannot start a runtime from
 // within a runtime". Wrapping it in `block_in_place` only moves the problem (it panics on a

@@ -2,9 +2,11 @@
 // echo3: the echo server
 //
 // Put it together: a server that accepts clients forever and echoes every byte each client
-// sends back to that client, until the client closes its side. The listener and the stream
-// are the runtime's own (`runtime_reference::net`, the same shapes you wrote in echo1 and
-// echo2), and so is `spawn`.
+// sends back to that client, until the client closes its side. Everything it needs is built
+// already. The listener and the stream are the runtime's own (`runtime_reference::net`): their
+// `accept` and `read` wait with reactor4's readiness loop, their `write_all` is rw3's loop of
+// partial writes, and `spawn` queues a task on the executor of chapter 10. Use them; do not
+// write another readiness loop.
 //
 // The one rule: a task per client. If the accept loop awaited a client's whole conversation
 // before accepting the next one, a second client would wait, unanswered, for as long as the
