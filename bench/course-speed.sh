@@ -6,7 +6,7 @@
 #      runtime, on tokio) against a bare warm `cargo test --bin` of the same file.
 # The machine's load is recorded with the figures.
 #
-# Usage: [PARTS=2] bench/course-speed.sh [COMMIT]   (default HEAD; writes only under target/bench/course)
+# Usage: [PARTS=2] [PICKS="name kind,..."] bench/course-speed.sh [COMMIT]   (default HEAD; writes only under target/bench/course)
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -67,7 +67,9 @@ echo "2. save -> result, watch vs bare warm cargo test --bin ($ROUNDS rounds, me
 bare_target="$clone/target-bare"
 sock="asyncling-course-bench-$$"
 trap 'tmux -L "$sock" kill-server 2>/dev/null || true' EXIT
-for pick in "futures3 std-only" "futures2 reference-runtime" "intro2 tokio"; do
+# PICKS="name kind,name kind" measures other exercises (e.g. PICKS="eco2 ecosystem").
+IFS=',' read -r -a picks <<< "${PICKS:-futures3 std-only,futures2 reference-runtime,intro2 tokio}"
+for pick in "${picks[@]}"; do
   set -- $pick
   name=$1 kind=$2
   dir=$(printf '%s\n' "${names[@]}" | awk -v n="$name" '$1 == n {print $2}')

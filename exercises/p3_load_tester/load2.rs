@@ -16,13 +16,13 @@
 use std::time::Duration;
 
 #[derive(Debug, PartialEq)]
-struct Summary {
-    min: Duration,
-    mean: Duration,
-    p50: Duration,
-    p90: Duration,
-    p99: Duration,
-    max: Duration,
+pub struct Summary {
+    pub min: Duration,
+    pub mean: Duration,
+    pub p50: Duration,
+    pub p90: Duration,
+    pub p99: Duration,
+    pub max: Duration,
 }
 
 // TODO: nearest rank on a sorted, non-empty slice.
@@ -31,7 +31,7 @@ fn percentile(sorted: &[Duration], p: usize) -> Duration {
 }
 
 // TODO: sort a copy, then fill every field of the Summary (the mean is the total divided by n).
-fn summarize(latencies: &[Duration]) -> Option<Summary> {
+pub fn summarize(latencies: &[Duration]) -> Option<Summary> {
     todo!()
 }
 

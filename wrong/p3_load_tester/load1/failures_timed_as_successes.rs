@@ -32,9 +32,9 @@ use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
 #[derive(Debug)]
-struct Report {
-    latencies: Vec<Duration>,
-    errors: usize,
+pub struct Report {
+    pub latencies: Vec<Duration>,
+    pub errors: usize,
 }
 
 async fn ping(addr: SocketAddr) -> io::Result<()> {
@@ -52,7 +52,7 @@ async fn ping(addr: SocketAddr) -> io::Result<()> {
     }
 }
 
-async fn run_load<F, Fut>(total: usize, concurrency: usize, request: F) -> Report
+pub async fn run_load<F, Fut>(total: usize, concurrency: usize, request: F) -> Report
 where
     F: Fn() -> Fut,
     Fut: Future<Output = io::Result<()>> + Send + 'static,

@@ -17,13 +17,13 @@
 use std::time::Duration;
 
 #[derive(Debug, PartialEq)]
-struct Summary {
-    min: Duration,
-    mean: Duration,
-    p50: Duration,
-    p90: Duration,
-    p99: Duration,
-    max: Duration,
+pub struct Summary {
+    pub min: Duration,
+    pub mean: Duration,
+    pub p50: Duration,
+    pub p90: Duration,
+    pub p99: Duration,
+    pub max: Duration,
 }
 
 fn percentile(sorted: &[Duration], p: usize) -> Duration {
@@ -31,7 +31,7 @@ fn percentile(sorted: &[Duration], p: usize) -> Duration {
     sorted[rank - 1]
 }
 
-fn summarize(latencies: &[Duration]) -> Option<Summary> {
+pub fn summarize(latencies: &[Duration]) -> Option<Summary> {
     if latencies.is_empty() {
         return None;
     }
