@@ -1003,16 +1003,6 @@ fn a_broken_earlier_step_is_named_as_the_file_to_edit() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
 }
 
-/// Whether cargo has compiled the fixture's optional dependency `later` in `target`.
-fn later_built(target: &Path) -> bool {
-    fs::read_dir(target.join("debug/deps")).is_ok_and(|dir| {
-        dir.flatten().any(|e| {
-            let name = e.file_name().to_string_lossy().into_owned();
-            name.starts_with("liblater-") && name.ends_with(".rlib")
-        })
-    })
-}
-
 #[test]
 fn an_exercise_builds_with_the_features_it_lists_and_no_other() {
     let c = fixture("features", "cli");
@@ -1027,13 +1017,13 @@ fn an_exercise_builds_with_the_features_it_lists_and_no_other() {
     let first = run("first");
     assert_eq!(first.status.code(), Some(0), "{}", text(&first));
     assert!(
-        !later_built(&target),
+        !common::rlib_built(&target, "later"),
         "an exercise without `features` compiled the optional dependency"
     );
     // Without `--features later` cargo would refuse the bin (required-features).
     let second = run("second");
     assert_eq!(second.status.code(), Some(0), "{}", text(&second));
-    assert!(later_built(&target));
+    assert!(common::rlib_built(&target, "later"));
 }
 
 #[test]

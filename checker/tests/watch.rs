@@ -348,14 +348,7 @@ fn watch_builds_later_exercises_dependencies_while_the_learner_reads() {
     let course = common::fixture("features", "watch-warmup");
     let target = Path::new(env!("CARGO_TARGET_TMPDIR")).join("features-target-watch");
     let _ = fs::remove_dir_all(&target);
-    let built = || {
-        fs::read_dir(target.join("debug/deps")).is_ok_and(|dir| {
-            dir.flatten().any(|e| {
-                let name = e.file_name().to_string_lossy().into_owned();
-                name.starts_with("liblater-") && name.ends_with(".rlib")
-            })
-        })
-    };
+    let built = || common::rlib_built(&target, "later");
     let script = format!(
         "cd '{}' && env RUST_BACKTRACE=0 CARGO_TARGET_DIR='{}' NO_COLOR=1 '{}'; sleep 60",
         course.display(),

@@ -38,3 +38,16 @@ pub fn fixture(name: &str, tag: &str) -> PathBuf {
     }
     dest
 }
+
+/// Whether cargo has compiled library `krate` (an `.rlib`) in the target directory `target`.
+// Each test crate compiles this module; not all of them call this.
+#[allow(dead_code)]
+pub fn rlib_built(target: &Path, krate: &str) -> bool {
+    let prefix = format!("lib{krate}-");
+    fs::read_dir(target.join("debug/deps")).is_ok_and(|dir| {
+        dir.flatten().any(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            name.starts_with(&prefix) && name.ends_with(".rlib")
+        })
+    })
+}
