@@ -11,10 +11,9 @@
 //   the server's latency) to the moment it ends — and counts failed requests as errors
 //   (no latency for those), and so is a request whose task panicked: neither dropped nor
 //   passed on as a panic. Use `tokio::time::Instant`, so tests can run on paused time.
-//   The order is the point: first wait for a permit, here in `run_load` (so the loop itself
-//   waits while `concurrency` requests run), then call `request()`, then spawn. Calling
-//   `request()` before the permit is held, or acquiring the permit inside the spawned task, is
-//   rejected by the tests.
+//   The loop that keeps at most `concurrency` requests in flight is given: it is chapter 18's
+//   (tokio_sync2), a permit first, then `request()`, then the spawn, and the tests still check
+//   that order. What is yours is the measuring: the clock in each task, and the report.
 //
 // What this measures is service time under a fixed concurrency, not the latency of users who
 // arrive at a steady rate: when the server stalls, this tester stalls with it and sends the
@@ -47,9 +46,24 @@ where
     Fut: Future<Output = io::Result<()>> + Send + 'static,
 {
     let permits = Arc::new(Semaphore::new(concurrency));
-    // TODO: for each request: wait for a permit, then call `request()`, then spawn a task that
-    // times the request and returns its result with the latency; then collect every task's
-    // outcome into a Report (a task that panicked is an error).
+    let mut tasks = Vec::with_capacity(total);
+    for _ in 0..total {
+        // Given (tokio_sync2): the loop waits for a slot before it creates the next request.
+        let permit = Arc::clone(&permits)
+            .acquire_owned()
+            .await
+            .expect("the semaphore is never closed");
+        let work = request();
+        tasks.push(tokio::spawn(async move {
+            // TODO: time the request, from here (it may run now) to its end, and give back its
+            // result with that latency instead of zero.
+            let result = work.await;
+            drop(permit);
+            result.map(|()| Duration::ZERO)
+        }));
+    }
+    // TODO: await every task and collect the outcomes into a Report: a request that failed and
+    // a task that panicked are both errors, with no latency.
     todo!()
 }
 

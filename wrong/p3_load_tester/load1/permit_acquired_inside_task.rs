@@ -12,10 +12,9 @@
 //   the server's latency) to the moment it ends — and counts failed requests as errors
 //   (no latency for those), and so is a request whose task panicked: neither dropped nor
 //   passed on as a panic. Use `tokio::time::Instant`, so tests can run on paused time.
-//   The order is the point: first wait for a permit, here in `run_load` (so the loop itself
-//   waits while `concurrency` requests run), then call `request()`, then spawn. Calling
-//   `request()` before the permit is held, or acquiring the permit inside the spawned task, is
-//   rejected by the tests.
+//   The loop that keeps at most `concurrency` requests in flight is given: it is chapter 18's
+//   (tokio_sync2), a permit first, then `request()`, then the spawn, and the tests still check
+//   that order. What is yours is the measuring: the clock in each task, and the report.
 //
 // What this measures is service time under a fixed concurrency, not the latency of users who
 // arrive at a steady rate: when the server stalls, this tester stalls with it and sends the
