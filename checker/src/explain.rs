@@ -52,7 +52,39 @@ const KNOWN: &[Known] = &[
                or `Box::pin(fut)` on the heap, then poll `fut.as_mut()`. Inside your own combinator, \
                project the pin to the field instead of moving the field out.",
     },
+    Known {
+        matches: names_a_crate_the_exercise_lacks,
+        title: "A crate this exercise is built without",
+        text: "Each exercise is compiled with only the crates it needs (its `features` in \
+               info.toml), so that a check never waits for crates it does not use: the first \
+               exercise uses std alone, later ones add the reference runtime or tokio, and \
+               `futures`, `tokio-util`, `tokio-stream`, `bytes` and `tracing` come with chapter \
+               24 and later. Solve this one with what its file already imports.",
+    },
 ];
+
+/// The optional crates of this course's exercise package, as code names them.
+const OPTIONAL_CRATES: &[&str] = &[
+    "tokio",
+    "runtime_reference",
+    "futures",
+    "tokio_util",
+    "tokio_stream",
+    "bytes",
+    "tracing",
+    "tracing_subscriber",
+];
+
+/// rustc's "cannot find module or crate `tokio`" (older: "unresolved module or unlinked crate",
+/// "unresolved import") for one of the optional crates.
+fn names_a_crate_the_exercise_lacks(d: &Diagnostic) -> bool {
+    matches!(d.code.as_deref(), Some("E0432" | "E0433"))
+        && OPTIONAL_CRATES.iter().any(|c| {
+            let quoted = format!("`{c}`");
+            d.message.contains(&format!("crate {quoted}"))
+                || d.message == format!("unresolved import {quoted}")
+        })
+}
 
 /// Explanations for the build errors of one exercise, each once.
 pub fn for_build(diagnostics: &[Diagnostic]) -> Vec<String> {
@@ -88,6 +120,26 @@ mod tests {
         let e = for_build(&[d]);
         assert_eq!(e.len(), 1);
         assert!(e[0].contains("not `Send`"));
+    }
+
+    #[test]
+    fn a_crate_the_exercise_is_built_without_is_explained() {
+        for message in [
+            "cannot find module or crate `tokio` in this scope",
+            "failed to resolve: use of unresolved module or unlinked crate `futures`",
+            "unresolved import `tracing`",
+        ] {
+            let e = for_build(&[diag(Some("E0433"), message, "")]);
+            assert_eq!(e.len(), 1, "{message}");
+            assert!(e[0].contains("features"), "{}", e[0]);
+        }
+        // A learner's own missing module is not that.
+        let own = diag(
+            Some("E0433"),
+            "cannot find module or crate `helpers` in this scope",
+            "",
+        );
+        assert!(for_build(&[own]).is_empty());
     }
 
     #[test]
