@@ -209,10 +209,11 @@ fn set_aside_failures(
         }
         let mut erring: Vec<usize> = Vec::new();
         for (i, _, file) in group {
+            let files = member_files(file);
             let errors: Vec<Diagnostic> = bin
                 .diagnostics
                 .iter()
-                .filter(|d| d.is_error() && in_member(d, file))
+                .filter(|d| d.is_error() && in_member(d, &files))
                 .cloned()
                 .collect();
             if !errors.is_empty() {
@@ -244,6 +245,7 @@ fn keep_built(
         let diagnostics = &report.bins[&bins[k]].diagnostics;
         let tests = list_tests(&exe)?;
         for (i, module, file) in group {
+            let files = member_files(file);
             built.batched.insert(
                 *i,
                 Batched {
@@ -251,7 +253,7 @@ fn keep_built(
                     tests: tests.get(module).cloned().unwrap_or_default(),
                     diagnostics: diagnostics
                         .iter()
-                        .filter(|d| in_member(d, file) && !is_batch_artifact(d))
+                        .filter(|d| in_member(d, &files) && !is_batch_artifact(d))
                         .cloned()
                         .collect(),
                 },
@@ -280,10 +282,17 @@ fn in_file(d: &Diagnostic, file: &Path) -> bool {
     })
 }
 
-/// Whether `d` is about the exercise: its own file or one it declares with `#[path]` (an earlier
-/// step of a project).
-fn in_member(d: &Diagnostic, file: &Path) -> bool {
-    in_file(d, file) || includes::of(file).iter().any(|f| in_file(d, f))
+/// The files a member's diagnostics may point into: its own and those it declares with
+/// `#[path]` (a project's earlier steps). Read once per member, not once per diagnostic.
+fn member_files(file: &Path) -> Vec<PathBuf> {
+    std::iter::once(file.to_path_buf())
+        .chain(includes::of(file))
+        .collect()
+}
+
+/// Whether `d` is about the exercise: in one of its `member_files`.
+fn in_member(d: &Diagnostic, files: &[PathBuf]) -> bool {
+    files.iter().any(|f| in_file(d, f))
 }
 
 /// A module's `main` is never called, unlike a crate's, and a file that several exercises

@@ -1,9 +1,9 @@
 //! Remembered results. A result (a pass or a failure, with everything `run` would show) is stored
 //! under a key hashed from everything that could change it: the checked file and the files it
 //! declares with `#[path]`, the exercise's settings, the manifests and lock file, the sources of
-//! path dependencies (the reference runtime), the toolchain and this checker's version. When the key is unchanged the check would
-//! come out the same, so `verify` need not build or run it. A timeout or a crash is never
-//! remembered: it may not happen again.
+//! path dependencies (the reference runtime), the toolchain and this checker's version. When the
+//! key is unchanged the check would come out the same, so `verify` need not build or run it. A
+//! timeout or a crash is never remembered: it may not happen again.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs;

@@ -273,25 +273,27 @@ mod tests {
     }
 
     #[test]
-    fn a_sleeping_thread_of_this_process_is_seen_in_its_call() {
-        let sleeper = std::thread::Builder::new()
-            .name("procfs-sleeper".to_string())
-            .spawn(|| std::thread::sleep(Duration::from_millis(300)))
+    fn a_blocked_thread_of_this_process_is_seen_in_its_call() {
+        // Blocked until released, so there is no window to miss: a std channel waits in futex.
+        let (release, wait) = std::sync::mpsc::channel::<()>();
+        let blocked = std::thread::Builder::new()
+            .name("procfs-blocked".to_string())
+            .spawn(move || {
+                let _ = wait.recv();
+            })
             .unwrap();
         let me = std::process::id() as i32;
-        // Give it a moment to reach the call; look a few times rather than once.
-        let seen = (0..50).find_map(|_| {
+        // Until it has reached the call; the bound only guards a broken `/proc`.
+        let seen = (0..400).find_map(|_| {
             std::thread::sleep(Duration::from_millis(5));
             thread_calls(me)
                 .into_iter()
-                .find(|t| t.name == "procfs-sleeper" && t.call.is_some())
+                .find(|t| t.name == "procfs-blocked" && t.call.is_some())
         });
-        sleeper.join().unwrap();
-        let seen = seen.expect("the sleeping thread was not found in a call");
-        assert!(
-            matches!(seen.call, Some("clock_nanosleep" | "nanosleep")),
-            "{seen:?}"
-        );
+        release.send(()).unwrap();
+        blocked.join().unwrap();
+        let seen = seen.expect("the blocked thread was never seen in a call");
+        assert_eq!(seen.call, Some("futex"), "{seen:?}");
     }
 
     #[test]

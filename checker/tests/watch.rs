@@ -373,7 +373,7 @@ fn watch_builds_later_exercises_dependencies_while_the_learner_reads() {
             Instant::now() < bound,
             "`later` was never built in the background"
         );
-        std::thread::sleep(Duration::from_millis(100));
+        std::thread::sleep(Duration::from_millis(5));
     }
     t.keys("n");
     wait_for(&t, "second is done");
