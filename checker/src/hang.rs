@@ -38,11 +38,13 @@ pub fn note(h: &Hang) -> String {
     if !h.unfinished.is_empty() {
         text += &format!("Still running when stopped: {}.\n", h.unfinished.join(", "));
     }
-    text += &diagnosis(h.usage, h.timeout);
+    // A thread caught in a blocking call is the concrete finding: it comes before the general
+    // list, which a small terminal may have to cut.
     if let Some(blocked) = blocked_note(h.threads, h.unfinished) {
-        text += "\n";
         text += &blocked;
+        text += "\n";
     }
+    text += &diagnosis(h.usage, h.timeout);
     if let Some(u) = h.usage.filter(|u| u.peak_memory >= BIG_MEMORY) {
         text += &format!(
             "\nIt was also using {} of memory: something keeps growing (a queue nobody drains, \
